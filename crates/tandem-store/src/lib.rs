@@ -1,0 +1,203 @@
+//! Tandem's storage: one [`Store`] trait with an SQLite (embedded default) and a PostgreSQL
+//! implementation, chosen by URL. This is the only crate that speaks SQL.
+//!
+//! Data model:
+//! - a *dataset* (e.g. `us_ofac_sdn`) has *versions*; every import is one version;
+//! - the current statements of each (dataset, entity id), with provenance per statement
+//!   (dataset, the version that last asserted it, first and last seen);
+//! - a jobs table for long work, with progress counters and a checkpoint to resume from.
+
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+use serde::{Deserialize, Serialize};
+use tandem_core::{Entity, Sensitivity, Statement};
+use thiserror::Error;
+
+mod open;
+pub use open::{open, open_default, DEFAULT_URL};
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// How an import relates to what the dataset already holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImportMode {
+    /// The import is the whole dataset: entities not in it are removed from the dataset.
+    Full,
+    /// The import changes some entities (FtM deltas, additions): nothing else is removed.
+    Delta,
+}
+
+/// What an import is, before it starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRequest {
+    pub dataset: String,
+    /// A human title for the dataset (kept from the first import that gives one).
+    pub title: Option<String>,
+    /// Identifies the content: re-importing a version that is already stored changes nothing.
+    pub version: String,
+    pub mode: ImportMode,
+    /// Sensitivity of the dataset's records unless an entity says otherwise (stricter wins).
+    pub sensitivity: Sensitivity,
+    /// Where the data came from (file names, URL), kept with the version.
+    pub source: String,
+}
+
+/// The outcome of an import, also stored with the version.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportSummary {
+    pub dataset: String,
+    pub version: String,
+    /// The version was already stored; nothing was written.
+    pub unchanged: bool,
+    pub added: u64,
+    pub changed: u64,
+    pub removed: u64,
+    /// Entities seen again without change.
+    pub kept: u64,
+    /// Entities in the dataset after the import.
+    pub entities: u64,
+}
+
+/// One open import: everything written through it becomes visible at [`ImportSession::commit`]
+/// and not before; dropping it or calling `rollback` leaves the store as it was.
+#[async_trait]
+pub trait ImportSession: Send {
+    /// Adds or replaces this dataset's statements about `entity.id`.
+    async fn put(&mut self, entity: Entity) -> Result<()>;
+    /// Removes an entity from the dataset (delta imports).
+    async fn delete(&mut self, entity_id: &str) -> Result<()>;
+    async fn commit(self: Box<Self>) -> Result<ImportSummary>;
+    async fn rollback(self: Box<Self>) -> Result<()>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatasetVersion {
+    pub dataset: String,
+    pub version: String,
+    pub source: String,
+    pub imported_at: String,
+    pub added: u64,
+    pub changed: u64,
+    pub removed: u64,
+    pub entities: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatasetSummary {
+    pub name: String,
+    pub title: Option<String>,
+    /// The latest version.
+    pub version: String,
+    pub sensitivity: Sensitivity,
+    pub entities: u64,
+    /// Entity counts per schema.
+    pub schemata: std::collections::BTreeMap<String, u64>,
+}
+
+/// How an entity changed in one dataset version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    Added,
+    Changed,
+    Removed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntityChange {
+    pub entity_id: String,
+    pub schema: String,
+    pub change: ChangeKind,
+}
+
+/// An entity as one dataset holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEntity {
+    pub dataset: String,
+    pub entity: Entity,
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobState {
+    Queued,
+    Running,
+    Done,
+    Failed,
+    /// Was running when its process died; can be resumed from its checkpoint.
+    Interrupted,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    pub state: JobState,
+    /// What the job was asked to do (JSON), so a resumed job knows its work.
+    pub params: serde_json::Value,
+    pub done: u64,
+    pub total: Option<u64>,
+    /// Where to resume from (JSON), written with progress.
+    pub checkpoint: Option<serde_json::Value>,
+    pub message: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    /// Opens an import. Fails if another import of the same dataset is open.
+    async fn begin_import(&self, request: ImportRequest) -> Result<Box<dyn ImportSession + '_>>;
+
+    async fn datasets(&self) -> Result<Vec<DatasetSummary>>;
+    /// Versions of one dataset, oldest first.
+    async fn versions(&self, dataset: &str) -> Result<Vec<DatasetVersion>>;
+    /// What one version added, changed and removed.
+    async fn changes(&self, dataset: &str, version: &str) -> Result<Vec<EntityChange>>;
+
+    /// The entity with this id in every dataset that holds it.
+    async fn entity(&self, id: &str) -> Result<Vec<StoredEntity>>;
+    /// Every statement about this id, in every dataset, with provenance.
+    async fn statements(&self, entity_id: &str) -> Result<Vec<Statement>>;
+    /// All entities of one dataset (or all datasets), streamed in id order.
+    fn entities<'a>(&'a self, dataset: Option<&'a str>) -> BoxStream<'a, Result<StoredEntity>>;
+    /// Entities (in any dataset) whose entity-typed properties point at `id`.
+    async fn referencing(&self, id: &str) -> Result<Vec<StoredEntity>>;
+
+    async fn create_job(&self, kind: &str, params: serde_json::Value) -> Result<Job>;
+    async fn update_job(
+        &self,
+        id: i64,
+        done: u64,
+        total: Option<u64>,
+        checkpoint: Option<serde_json::Value>,
+    ) -> Result<()>;
+    async fn finish_job(&self, id: i64, state: JobState, message: Option<String>) -> Result<()>;
+    async fn job(&self, id: i64) -> Result<Option<Job>>;
+    /// Most recent first.
+    async fn jobs(&self, limit: u32) -> Result<Vec<Job>>;
+    /// Marks jobs left `running` by a dead process as `interrupted` and returns them.
+    async fn recover_jobs(&self) -> Result<Vec<Job>>;
+}
