@@ -1,1 +1,91 @@
-fn main() {}
+//! `tandem`: the command line. `tandem [--db URL] [--json] <noun> <verb> …`
+
+mod cli;
+mod demo;
+mod export;
+mod import;
+mod inspect;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TANDEM_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // The chain names the file, line and field where a reader found the fault.
+            eprintln!("error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let store = tandem_store::open(&cli.db).await.map_err(|err| {
+        anyhow::anyhow!("cannot open the store at {}: {err}", redact_url(&cli.db))
+    })?;
+    let out = cli::Output { json: cli.json };
+    match cli.command {
+        Command::Import(args) => import::run(store.as_ref(), args, out).await,
+        Command::Export(args) => export::run(store.as_ref(), args).await,
+        Command::Datasets(args) => inspect::datasets(store.as_ref(), args, out).await,
+        Command::Stats => inspect::stats(store.as_ref(), out).await,
+        Command::Entity(args) => inspect::entity(store.as_ref(), args, out).await,
+        Command::Jobs(args) => inspect::jobs(store.as_ref(), args, out).await,
+        Command::Demo(args) => demo::run(store.as_ref(), args, out).await,
+    }
+}
+
+/// Database URLs may carry a password; never print it.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            super::redact_url("postgres://tandem:secret@db:5432/tandem"),
+            "postgres://tandem:***@db:5432/tandem"
+        );
+        assert_eq!(
+            super::redact_url("sqlite://tandem.db"),
+            "sqlite://tandem.db"
+        );
+    }
+}

@@ -1,0 +1,163 @@
+//! Command-line grammar.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use tandem_core::Sensitivity;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tandem",
+    version,
+    about = "Screen, analyse and protect: one tool against migrant smuggling and human trafficking",
+    propagate_version = true
+)]
+pub struct Cli {
+    /// Where the data lives: sqlite://PATH (default) or postgres://USER@HOST/DB.
+    #[arg(long, global = true, env = "TANDEM_DB", default_value = tandem_store::DEFAULT_URL)]
+    pub db: String,
+    /// Print results as JSON, for scripts.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Output {
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Import a source into the store as a new dataset version.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Write stored entities in a format other tools read.
+    Export(ExportArgs),
+    /// List datasets, or the versions and changes of one.
+    Datasets(DatasetsArgs),
+    /// Counts per dataset and schema.
+    Stats,
+    /// Show one entity with every statement and its provenance.
+    Entity(EntityArgs),
+    /// Long-running work and its progress.
+    Jobs(JobsArgs),
+    /// Fill the store with a synthetic, fictional smuggling ecosystem to explore.
+    Demo(DemoArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ImportOptions {
+    /// Dataset name (defaults follow OpenSanctions, e.g. us_ofac_sdn, un_sc_sanctions).
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// Version label; by default a digest of the input, so re-importing the same files changes nothing.
+    #[arg(long = "dataset-version")]
+    pub version: Option<String>,
+    /// Sensitivity of the dataset's records.
+    #[arg(long, value_parser = parse_sensitivity)]
+    pub sensitivity: Option<Sensitivity>,
+    /// Store the valid records and report the invalid ones instead of stopping at the first.
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// Where to write the report of rejected records (JSON lines) with --skip-invalid.
+    #[arg(long, requires = "skip_invalid")]
+    pub rejects: Option<PathBuf>,
+}
+
+fn parse_sensitivity(text: &str) -> Result<Sensitivity, String> {
+    text.parse().map_err(|e: tandem_core::EntityError| e.to_string())
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportCommand {
+    /// FollowTheMoney entity JSON lines, or delta lines ({"op": ADD|MOD|DEL, "entity": …}).
+    Ftm {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The files change the dataset rather than replace it (implied when a line has "op").
+        #[arg(long)]
+        delta: bool,
+        #[command(flatten)]
+        options: ImportOptions,
+    },
+    /// OFAC legacy CSV set: give sdn.csv (add.csv, alt.csv, sdn_comments.csv beside it are found).
+    Ofac {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        options: ImportOptions,
+    },
+    /// UN Security Council consolidated list XML.
+    Un {
+        file: PathBuf,
+        #[command(flatten)]
+        options: ImportOptions,
+    },
+    /// An analyst's own CSV file, mapped to schemata and properties by a TOML mapping.
+    Csv {
+        file: PathBuf,
+        #[arg(long)]
+        mapping: PathBuf,
+        #[command(flatten)]
+        options: ImportOptions,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// FollowTheMoney JSON lines (OpenSanctions, Aleph, yente).
+    Ftm,
+    /// One row per entity, for spreadsheets.
+    Csv,
+    /// One row per statement, with provenance.
+    Statements,
+    /// GraphML network (Gephi, yEd, networkx).
+    Graphml,
+    /// GEXF network (Gephi).
+    Gexf,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    pub format: ExportFormat,
+    /// Only this dataset (default: the whole store).
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// Output file (default: standard output).
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct DatasetsArgs {
+    /// Show this dataset's versions, and with --changes what one version changed.
+    pub name: Option<String>,
+    /// List the entities added, changed and removed by this version (default: the latest).
+    #[arg(long, requires = "name")]
+    pub changes: bool,
+    #[arg(long = "dataset-version", requires = "changes")]
+    pub version: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct EntityArgs {
+    pub id: String,
+}
+
+#[derive(Args, Debug)]
+pub struct JobsArgs {
+    #[arg(long, default_value_t = 20)]
+    pub limit: u32,
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Seed of the generator: the same seed gives the same ecosystem.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Size relative to the default (1.0 ≈ a few hundred actors).
+    #[arg(long)]
+    pub scale: Option<f64>,
+}
