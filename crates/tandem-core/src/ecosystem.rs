@@ -101,7 +101,12 @@ mod tests {
     fn roles_read_loosely_and_print_canonically() {
         assert_eq!("Money handler".parse::<Role>().unwrap(), Role::MoneyHandler);
         assert_eq!("boat-operator".parse::<Role>().unwrap(), Role::BoatOperator);
-        assert!("smuggler".parse::<Role>().unwrap_err().contains("organiser"));
+        assert!(
+            "smuggler"
+                .parse::<Role>()
+                .unwrap_err()
+                .contains("organiser")
+        );
         assert_eq!(Stage::Departure.to_string(), "departure");
     }
 }

@@ -60,12 +60,12 @@ impl Entity {
     /// schema that is not a descendant or ancestor of the current one.
     pub fn set_schema(&mut self, schema: &str) -> Result<(), EntityError> {
         let model = Model::get();
-        let common = model
-            .common_schema(&self.schema, schema)
-            .ok_or_else(|| ModelError::UnknownProperty {
+        let common = model.common_schema(&self.schema, schema).ok_or_else(|| {
+            ModelError::UnknownProperty {
                 schema: schema.to_string(),
                 property: format!("(cannot change {} to {schema})", self.schema),
-            })?;
+            }
+        })?;
         self.schema = common.name.clone();
         Ok(())
     }

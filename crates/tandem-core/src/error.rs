@@ -25,7 +25,9 @@ pub struct ValueError {
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum EntityError {
-    #[error("invalid entity id {0:?}: use 1 to 200 characters of letters, digits, '.', '-', '_' or ':'")]
+    #[error(
+        "invalid entity id {0:?}: use 1 to 200 characters of letters, digits, '.', '-', '_' or ':'"
+    )]
     InvalidId(String),
     #[error(transparent)]
     Model(#[from] ModelError),

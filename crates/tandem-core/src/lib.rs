@@ -4,6 +4,7 @@
 //! entities and statements with provenance ([`entity`]), sensitivity ([`sensitivity`]) and
 //! the ecosystem vocabulary of roles and route stages ([`ecosystem`]).
 
+pub mod country;
 pub mod ecosystem;
 pub mod entity;
 pub mod error;

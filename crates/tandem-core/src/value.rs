@@ -139,7 +139,9 @@ fn optional_digits(text: Option<&str>, width: usize) -> Option<Option<u32>> {
 
 fn days_in_month(year: u16, month: u8) -> u8 {
     match month {
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => {
+            29
+        }
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
@@ -204,7 +206,9 @@ pub fn clean(kind: PropertyType, property: &str, raw: &str) -> Result<String, Va
         PropertyType::Country => {
             let code = value.to_ascii_lowercase();
             if !is_country_code(&code) {
-                return Err(fail("is not a country code (ISO 3166-1 alpha-2, lower case, or an FtM extension such as 'suhh' or 'ge-ab')"));
+                return Err(fail(
+                    "is not a country code (ISO 3166-1 alpha-2, lower case, or an FtM extension such as 'suhh' or 'ge-ab')",
+                ));
             }
             code
         }
@@ -276,17 +280,31 @@ mod tests {
             DatePrecision::Year
         );
         assert_eq!(
-            PartialDate::parse("2020-02-29T10:00:00Z").unwrap().to_string(),
+            PartialDate::parse("2020-02-29T10:00:00Z")
+                .unwrap()
+                .to_string(),
             "2020-02-29T10:00:00"
         );
-        for bad in ["1975-13", "1975-02-30", "2019-02-29", "75", "1975-1-1", "", "0000", "abcd"] {
+        for bad in [
+            "1975-13",
+            "1975-02-30",
+            "2019-02-29",
+            "75",
+            "1975-1-1",
+            "",
+            "0000",
+            "abcd",
+        ] {
             assert!(PartialDate::parse(bad).is_none(), "{bad}");
         }
     }
 
     #[test]
     fn cleaning_by_type() {
-        assert_eq!(clean(PropertyType::Name, "name", "  Ali   Ahmed \n").unwrap(), "Ali Ahmed");
+        assert_eq!(
+            clean(PropertyType::Name, "name", "  Ali   Ahmed \n").unwrap(),
+            "Ali Ahmed"
+        );
         assert_eq!(clean(PropertyType::Country, "country", "LY").unwrap(), "ly");
         assert!(clean(PropertyType::Country, "country", "Libya").is_err());
         assert_eq!(clean(PropertyType::Gender, "gender", "M").unwrap(), "male");

@@ -86,6 +86,11 @@ pub enum IngestError {
         #[source]
         source: std::io::Error,
     },
+    /// The source is broken at `location` (bad XML, a truncated file) so nothing after it can be
+    /// read: unlike `Invalid`, `--skip-invalid` must not step over it, or a truncated list would
+    /// quietly replace the whole one.
+    #[error("{location}: {message}")]
+    Unreadable { location: Location, message: String },
     /// A mapping or configuration file is wrong (not the data itself).
     #[error("{location}: {message}")]
     Config { location: Location, message: String },
@@ -99,12 +104,19 @@ impl IngestError {
         }
     }
 
+    pub fn unreadable(location: Location, message: impl Into<String>) -> IngestError {
+        IngestError::Unreadable {
+            location,
+            message: message.into(),
+        }
+    }
+
     /// The location when the error is about the input's content.
     pub fn location(&self) -> Option<&Location> {
         match self {
-            IngestError::Invalid { location, .. } | IngestError::Config { location, .. } => {
-                Some(location)
-            }
+            IngestError::Invalid { location, .. }
+            | IngestError::Unreadable { location, .. }
+            | IngestError::Config { location, .. } => Some(location),
             IngestError::Io { .. } => None,
         }
     }

@@ -232,7 +232,9 @@ impl Model {
             }
             if let Some(rest) = line.strip_prefix("schema ") {
                 let mut words = rest.split_whitespace();
-                let name = words.next().ok_or_else(|| bad("schema without a name".into()))?;
+                let name = words
+                    .next()
+                    .ok_or_else(|| bad("schema without a name".into()))?;
                 let mut schema = Schema {
                     name: name.to_string(),
                     is_abstract: false,
@@ -419,7 +421,10 @@ mod tests {
         assert!(person.is_a("LegalEntity"));
         assert!(person.is_a("Thing"));
         assert!(!person.is_a("Organization"));
-        assert_eq!(person.property("birthDate").unwrap().kind, PropertyType::Date);
+        assert_eq!(
+            person.property("birthDate").unwrap().kind,
+            PropertyType::Date
+        );
         assert_eq!(person.property("name").unwrap().kind, PropertyType::Name);
         assert_eq!(person.property("name").unwrap().schema, "Thing");
         assert!(person.property(ROLE_PROPERTY).is_some());
@@ -427,7 +432,10 @@ mod tests {
         assert!(company.is_a("Organization") && company.is_a("Asset"));
         let ownership = model.schema("Ownership").unwrap();
         let edge = ownership.edge.as_ref().unwrap();
-        assert_eq!((edge.source.as_str(), edge.target.as_str()), ("owner", "asset"));
+        assert_eq!(
+            (edge.source.as_str(), edge.target.as_str()),
+            ("owner", "asset")
+        );
         let owner = ownership.property("owner").unwrap();
         assert_eq!(owner.kind, PropertyType::Entity);
         assert_eq!(owner.range.as_deref(), Some("LegalEntity"));
