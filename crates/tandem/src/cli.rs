@@ -53,8 +53,8 @@ pub struct ImportOptions {
     #[arg(long)]
     pub dataset: Option<String>,
     /// Version label; by default a digest of the input, so re-importing the same files changes nothing.
-    #[arg(long = "dataset-version")]
-    pub version: Option<String>,
+    #[arg(long)]
+    pub dataset_version: Option<String>,
     /// Sensitivity of the dataset's records.
     #[arg(long, value_parser = parse_sensitivity)]
     pub sensitivity: Option<Sensitivity>,
@@ -67,7 +67,8 @@ pub struct ImportOptions {
 }
 
 fn parse_sensitivity(text: &str) -> Result<Sensitivity, String> {
-    text.parse().map_err(|e: tandem_core::EntityError| e.to_string())
+    text.parse()
+        .map_err(|e: tandem_core::EntityError| e.to_string())
 }
 
 #[derive(Subcommand, Debug)]
@@ -137,8 +138,8 @@ pub struct DatasetsArgs {
     /// List the entities added, changed and removed by this version (default: the latest).
     #[arg(long, requires = "name")]
     pub changes: bool,
-    #[arg(long = "dataset-version", requires = "changes")]
-    pub version: Option<String>,
+    #[arg(long, requires = "changes")]
+    pub dataset_version: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -160,4 +161,14 @@ pub struct DemoArgs {
     /// Size relative to the default (1.0 ≈ a few hundred actors).
     #[arg(long)]
     pub scale: Option<f64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_grammar_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }

@@ -1,8 +1,8 @@
 //! `tandem demo`: the synthetic ecosystem, imported like any other source.
 
 use tandem_core::Sensitivity;
+use tandem_ingest::dataset_names;
 use tandem_ingest::demo::{DEMO_DATASET_TITLE, DemoConfig};
-use tandem_ingest::{Location, Record, dataset_names};
 use tandem_store::{ImportMode, Store};
 
 use crate::cli::{DemoArgs, Output};
@@ -14,17 +14,14 @@ pub async fn run(store: &dyn Store, args: DemoArgs, out: Output) -> anyhow::Resu
         config.seed = seed;
     }
     if let Some(scale) = args.scale {
-        if !(scale > 0.0 && scale <= 100.0) {
-            anyhow::bail!("--scale {scale}: use a number above 0 and at most 100");
-        }
         config.scale = scale;
     }
-    let entities = tandem_ingest::demo::generate(&config)?;
-    let location = Location::file("tandem demo");
+    // `records` borrows the config; the pipeline needs owned, sendable records.
     let records: Records = Box::new(
-        entities
+        tandem_ingest::demo::records(&config)?
+            .collect::<Vec<_>>()
             .into_iter()
-            .map(move |entity| Ok(Record::upsert(entity, location.clone()))),
+            .map(Ok),
     );
     let plan = Plan {
         dataset: dataset_names::DEMO.to_string(),
@@ -46,7 +43,9 @@ pub async fn run(store: &dyn Store, args: DemoArgs, out: Output) -> anyhow::Resu
     import::print_outcome(&outcome, out);
     if !out.json {
         println!("{DEMO_DATASET_TITLE}");
-        println!("Explore it: tandem stats · tandem datasets · tandem export graphml -o demo.graphml");
+        println!(
+            "Explore it: tandem stats · tandem datasets · tandem export graphml -o demo.graphml"
+        );
     }
     Ok(())
 }

@@ -75,15 +75,31 @@ pub async fn run(store: &dyn Store, command: ImportCommand, out: Output) -> anyh
             let mut sets = Vec::new();
             let mut all_files = Vec::new();
             for path in &files {
-                let set = tandem_ingest::ofac::OfacFiles::discover(path)
-                    .with_context(|| format!("{}: cannot find the OFAC file set", path.display()))?;
-                all_files.extend(set.paths());
+                let set = tandem_ingest::ofac::OfacFiles::discover(path)?;
+                all_files.push(set.sdn.clone());
+                all_files.extend(
+                    [&set.add, &set.alt, &set.comments]
+                        .into_iter()
+                        .flatten()
+                        .cloned(),
+                );
                 sets.push(set);
             }
+            // The SDN list and the consolidated (non-SDN) list are distinct datasets.
+            let (default_dataset, title) = match sets.first().map(|s| s.dataset_name()) {
+                Some(dataset_names::OFAC_CONSOLIDATED) => (
+                    dataset_names::OFAC_CONSOLIDATED,
+                    "OFAC Consolidated (non-SDN) sanctions lists",
+                ),
+                _ => (
+                    dataset_names::OFAC_SDN,
+                    "OFAC Specially Designated Nationals (SDN) list",
+                ),
+            };
             let plan = plan_for(
                 &options,
-                dataset_names::OFAC_SDN,
-                Some("OFAC Specially Designated Nationals (SDN) list"),
+                default_dataset,
+                Some(title),
                 &all_files,
                 ImportMode::Full,
             )?;
@@ -154,7 +170,7 @@ fn plan_for(
     {
         bail!("dataset name {dataset:?}: use letters, digits, '_' and '-'");
     }
-    let version = match &options.version {
+    let version = match &options.dataset_version {
         Some(v) => v.clone(),
         None => digest_files(files)?,
     };
@@ -444,7 +460,10 @@ pub fn print_outcome(outcome: &Outcome, out: Output) {
         println!(
             "{} invalid records skipped; see {}.",
             outcome.rejected,
-            outcome.rejects_file.as_deref().unwrap_or("the rejects report")
+            outcome
+                .rejects_file
+                .as_deref()
+                .unwrap_or("the rejects report")
         );
     }
 }

@@ -9,7 +9,10 @@ use tandem_store::Store;
 use crate::cli::{DatasetsArgs, EntityArgs, JobsArgs, Output};
 
 fn print_json(value: &serde_json::Value) {
-    println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    );
 }
 
 pub async fn stats(store: &dyn Store, out: Output) -> anyhow::Result<()> {
@@ -32,7 +35,10 @@ pub async fn stats(store: &dyn Store, out: Output) -> anyhow::Result<()> {
         return Ok(());
     }
     for d in &datasets {
-        println!("{} — {} entities (version {})", d.name, d.entities, d.version);
+        println!(
+            "{} — {} entities (version {})",
+            d.name, d.entities, d.version
+        );
         for (schema, count) in &d.schemata {
             println!("  {schema:<16} {count:>8}");
         }
@@ -64,7 +70,7 @@ pub async fn datasets(store: &dyn Store, args: DatasetsArgs, out: Output) -> any
         bail!("no dataset named {name:?}; `tandem datasets` lists them");
     }
     if args.changes {
-        let version = match args.version {
+        let version = match args.dataset_version {
             Some(v) => v,
             None => versions
                 .last()
