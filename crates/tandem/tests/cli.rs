@@ -1,0 +1,360 @@
+//! The command line end to end, on real data: imports, versions, exports, bad input, and an
+//! import killed midway.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn shared(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data")
+        .join(path)
+}
+
+struct Sandbox {
+    dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    fn new() -> Sandbox {
+        Sandbox {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn db(&self) -> String {
+        format!("sqlite://{}", self.dir.path().join("tandem.db").display())
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tandem"));
+        command
+            .current_dir(self.dir.path())
+            .arg("--db")
+            .arg(self.db())
+            .args(args);
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let output = self.run(args);
+        assert!(
+            output.status.success(),
+            "tandem {args:?} failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut with_json = vec!["--json"];
+        with_json.extend_from_slice(args);
+        serde_json::from_str(&self.ok(&with_json)).unwrap()
+    }
+
+    fn stats(&self) -> Value {
+        self.json(&["stats"])
+    }
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+#[test]
+fn real_sanctions_lists_import_with_the_counts_of_the_files() {
+    let sandbox = Sandbox::new();
+    let sdn = shared("screening/ofac/sdn_2024-05-03.csv");
+    let first = sandbox.json(&["import", "ofac", p(&sdn)]);
+    assert_eq!(first["dataset"], "us_ofac_sdn");
+    assert_eq!(first["unchanged"], false);
+
+    let un = shared("screening/un/un_consolidated_2026-02-27.xml");
+    sandbox.json(&["import", "un", p(&un)]);
+
+    let stats = sandbox.stats();
+    let ofac = &stats["datasets"]["us_ofac_sdn"]["schemata"];
+    // 14,965 SDN entries: 6,854 individuals, 851 vessels, 376 aircraft, the rest organisations.
+    assert_eq!(ofac["Person"], 6854);
+    assert_eq!(ofac["Organization"], 6884);
+    assert_eq!(ofac["Vessel"], 851);
+    assert_eq!(ofac["Airplane"], 376);
+    let un_schemata = &stats["datasets"]["un_sc_sanctions"]["schemata"];
+    assert_eq!(un_schemata["Person"], 730);
+    assert_eq!(un_schemata["Organization"], 273);
+    assert_eq!(un_schemata["Sanction"], 1003);
+
+    // The same files again: the same version, nothing written.
+    let again = sandbox.json(&["import", "ofac", p(&sdn)]);
+    assert_eq!(again["unchanged"], true);
+    assert_eq!(sandbox.stats(), stats);
+    let versions = sandbox.json(&["datasets", "us_ofac_sdn"]);
+    assert_eq!(versions.as_array().unwrap().len(), 1);
+
+    // A Libya smuggler, with provenance on every statement.
+    let entity = sandbox.json(&["entity", "unsc-LYi.021"]);
+    let statements = entity["statements"].as_array().unwrap();
+    assert!(statements.iter().any(|s| s["prop"] == "programId"
+        && s["value"] == "LYi.021"
+        && s["dataset"] == "un_sc_sanctions"));
+    assert!(statements.iter().all(|s| s["first_seen"].is_string()));
+}
+
+#[test]
+fn a_new_version_records_what_it_added_changed_and_removed() {
+    let sandbox = Sandbox::new();
+    let lines = |names: &[(&str, &str)]| {
+        names
+            .iter()
+            .map(|(id, name)| {
+                format!(r#"{{"id":"{id}","schema":"Person","properties":{{"name":["{name}"]}}}}"#)
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let v1 = sandbox.path("list.jsonl");
+    std::fs::write(&v1, lines(&[("a", "Ali"), ("b", "Badr"), ("c", "Cherif")])).unwrap();
+    sandbox.json(&["import", "ftm", p(&v1), "--dataset", "watch"]);
+    std::fs::write(
+        &v1,
+        lines(&[("a", "Ali"), ("b", "Badr Omar"), ("d", "Dawit")]),
+    )
+    .unwrap();
+    let summary = sandbox.json(&["import", "ftm", p(&v1), "--dataset", "watch"]);
+    assert_eq!(
+        (
+            &summary["added"],
+            &summary["changed"],
+            &summary["removed"],
+            &summary["entities"]
+        ),
+        (
+            &Value::from(1),
+            &Value::from(1),
+            &Value::from(1),
+            &Value::from(3)
+        )
+    );
+    let changes = sandbox.json(&["datasets", "watch", "--changes"]);
+    let mut seen: Vec<(String, String)> = changes["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["entity_id"].as_str().unwrap().to_string(),
+                c["change"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("b".to_string(), "changed".to_string()),
+            ("c".to_string(), "removed".to_string()),
+            ("d".to_string(), "added".to_string())
+        ]
+    );
+    let versions = sandbox.json(&["datasets", "watch"]);
+    assert_eq!(versions.as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn ftm_fixtures_round_trip_through_the_store() {
+    for fixture in [
+        "yente_zala.ftm.jsonl",
+        "yente_parteispenden.ftm.jsonl",
+        "yente_t1.ftm.jsonl",
+    ] {
+        let first = Sandbox::new();
+        let path = shared(&format!("screening/ftm/fixtures/{fixture}"));
+        first.json(&["import", "ftm", p(&path), "--dataset", "fixture"]);
+        let exported = first.path("out.ftm.jsonl");
+        first.ok(&["export", "ftm", "--dataset", "fixture", "-o", p(&exported)]);
+
+        let second = Sandbox::new();
+        second.json(&["import", "ftm", p(&exported), "--dataset", "fixture"]);
+        let again = second.path("again.ftm.jsonl");
+        second.ok(&["export", "ftm", "--dataset", "fixture", "-o", p(&again)]);
+        assert_eq!(
+            std::fs::read_to_string(&exported).unwrap(),
+            std::fs::read_to_string(&again).unwrap(),
+            "{fixture}: import → export → import changed the statements"
+        );
+        // Same entities per schema (the versions differ: they digest different files).
+        assert_eq!(
+            first.stats()["datasets"]["fixture"]["schemata"],
+            second.stats()["datasets"]["fixture"]["schemata"]
+        );
+        let lines = std::fs::read_to_string(&exported).unwrap().lines().count() as u64;
+        assert_eq!(
+            Value::from(lines),
+            first.stats()["datasets"]["fixture"]["entities"]
+        );
+    }
+}
+
+#[test]
+fn graph_and_table_exports_are_written_whole() {
+    let sandbox = Sandbox::new();
+    sandbox.ok(&["demo"]);
+    for (format, file) in [
+        ("graphml", "net.graphml"),
+        ("gexf", "net.gexf"),
+        ("csv", "entities.csv"),
+        ("statements", "statements.csv"),
+    ] {
+        let out = sandbox.path(file);
+        sandbox.ok(&["export", format, "-o", p(&out)]);
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert!(text.len() > 1000, "{format} export is too small");
+    }
+    let graphml = std::fs::read_to_string(sandbox.path("net.graphml")).unwrap();
+    assert!(graphml.contains("<graphml") && graphml.trim_end().ends_with("</graphml>"));
+    // An export of an unknown dataset fails and leaves no file behind.
+    let out = sandbox.path("missing.gexf");
+    let failed = sandbox.run(&["export", "gexf", "--dataset", "nope", "-o", p(&out)]);
+    assert!(!failed.status.success());
+    assert!(!out.exists());
+    let leftovers = std::fs::read_dir(sandbox.dir.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".partial")
+        })
+        .count();
+    assert_eq!(leftovers, 0);
+}
+
+#[test]
+fn a_bad_line_stops_the_import_names_where_and_stores_nothing() {
+    let sandbox = Sandbox::new();
+    let good = shared("screening/ftm/fixtures/yente_t1.ftm.jsonl");
+    sandbox.json(&["import", "ftm", p(&good), "--dataset", "watch"]);
+    let before = sandbox.stats();
+
+    let bad = sandbox.path("bad.jsonl");
+    std::fs::write(
+        &bad,
+        concat!(
+            r#"{"id":"x1","schema":"Person","properties":{"name":["Ali Mansour"]}}"#,
+            "\n",
+            r#"{"id":"x2","schema":"Person","properties":{"name":["Sara"]}}"#,
+            "\n",
+            r#"{"id":"x3","schema":"Person","properties":{"name":["Omar"],"birthDate":["31/02/1980"]}}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let output = sandbox.run(&["import", "ftm", p(&bad), "--dataset", "watch"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("bad.jsonl, line 3") && stderr.contains("birthDate"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing of it was stored"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(sandbox.stats(), before);
+
+    // --skip-invalid keeps the good lines and reports the bad one.
+    let rejects = sandbox.path("rejects.jsonl");
+    let summary = sandbox.json(&[
+        "import",
+        "ftm",
+        p(&bad),
+        "--dataset",
+        "other",
+        "--skip-invalid",
+        "--rejects",
+        p(&rejects),
+    ]);
+    assert_eq!(summary["entities"], 2);
+    assert_eq!(summary["rejected"], 1);
+    let report: Value =
+        serde_json::from_str(std::fs::read_to_string(&rejects).unwrap().trim()).unwrap();
+    assert_eq!(report["line"], 3);
+    assert_eq!(report["field"], "birthDate");
+}
+
+#[test]
+fn a_truncated_un_list_is_refused_even_with_skip_invalid() {
+    let sandbox = Sandbox::new();
+    let text =
+        std::fs::read_to_string(shared("screening/un/un_consolidated_2026-02-27.xml")).unwrap();
+    let cut = sandbox.path("cut.xml");
+    std::fs::write(&cut, &text[..text.len() / 2]).unwrap();
+    let output = sandbox.run(&["import", "un", p(&cut), "--skip-invalid"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cut.xml, line"), "{stderr}");
+    assert_eq!(sandbox.stats()["datasets"], serde_json::json!({}));
+}
+
+#[test]
+fn an_import_killed_midway_leaves_the_store_as_it_was() {
+    let sandbox = Sandbox::new();
+    sandbox.ok(&["demo"]);
+    let before = sandbox.stats();
+
+    let big = sandbox.path("big.ftm.jsonl");
+    {
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
+        for line in tandem_ingest::ftm::synthetic_lines(400_000, 7) {
+            writeln!(file, "{line}").unwrap();
+        }
+    }
+    let mut child = sandbox
+        .command(&["import", "ftm", p(&big), "--dataset", "tandem_demo"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Let it get well into the import before killing it (SIGKILL: no cleanup runs).
+    let started = Instant::now();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the import finished in {:?}, before it could be killed; use a bigger file",
+        started.elapsed()
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    assert_eq!(sandbox.stats(), before);
+    // The store still works: the same import now runs to the end.
+    let summary = sandbox.json(&["import", "ftm", p(&big), "--dataset", "tandem_demo"]);
+    assert_eq!(summary["entities"], 400_000);
+}
+
+#[test]
+fn errors_are_sentences_not_panics() {
+    let sandbox = Sandbox::new();
+    let missing = sandbox.run(&["import", "ftm", "no-such-file.jsonl"]);
+    assert!(!missing.status.success());
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(stderr.contains("no-such-file.jsonl"), "{stderr}");
+    assert!(!stderr.contains("panicked"));
+
+    let bad_db = Command::new(env!("CARGO_BIN_EXE_tandem"))
+        .args(["--db", "mysql://x", "stats"])
+        .output()
+        .unwrap();
+    assert!(!bad_db.status.success());
+    assert!(String::from_utf8_lossy(&bad_db.stderr).contains("sqlite://"));
+}
