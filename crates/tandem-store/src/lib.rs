@@ -6,6 +6,14 @@
 //! - the current statements of each (dataset, entity id), with provenance per statement
 //!   (dataset, the version that last asserted it, first and last seen);
 //! - a jobs table for long work, with progress counters and a checkpoint to resume from.
+//!
+//! Layout: one row per (dataset, entity) holds the entity's values as JSON with its schema,
+//! content hash, sensitivity, first/last seen and the version that last asserted it (values
+//! first seen later than their entity carry their own date). A small table of entity-typed
+//! values answers [`Store::referencing`]. Imports stage their batches on a connection of their
+//! own and merge them in one transaction at commit (see `import.rs`), so an import that fails,
+//! is rolled back or whose process dies leaves nothing behind, and on SQLite other writers wait
+//! only for the merge, not for the whole import.
 
 use async_trait::async_trait;
 use futures::stream::BoxStream;
@@ -13,8 +21,17 @@ use serde::{Deserialize, Serialize};
 use tandem_core::{Entity, Sensitivity, Statement};
 use thiserror::Error;
 
+mod codec;
+mod db;
+mod import;
+mod merge;
 mod open;
-pub use open::{open, open_default, DEFAULT_URL};
+mod postgres;
+mod sqlite;
+mod staging;
+mod store;
+
+pub use open::{DEFAULT_URL, open, open_default};
 
 #[derive(Debug, Error)]
 pub enum StoreError {
@@ -83,6 +100,8 @@ pub trait ImportSession: Send {
     async fn put(&mut self, entity: Entity) -> Result<()>;
     /// Removes an entity from the dataset (delta imports).
     async fn delete(&mut self, entity_id: &str) -> Result<()>;
+    /// Stores the import as a new version. Fails, storing nothing, if two fragments of one id
+    /// cannot merge, or if another process committed a version of the dataset meanwhile.
     async fn commit(self: Box<Self>) -> Result<ImportSummary>;
     async fn rollback(self: Box<Self>) -> Result<()>;
 }
@@ -168,7 +187,12 @@ pub trait Store: Send + Sync {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
-    /// Opens an import. Fails if another import of the same dataset is open.
+    /// Opens an import. Fails if another import of the same dataset is open (in this process;
+    /// on PostgreSQL also in any other). If the version is already stored, the session accepts
+    /// entities, writes nothing and its commit says `unchanged`.
+    ///
+    /// Entities are compared with the dataset at commit: an entity put twice is merged
+    /// ([`Entity::merge`]); a record's sensitivity is the stricter of the request's and its own.
     async fn begin_import(&self, request: ImportRequest) -> Result<Box<dyn ImportSession + '_>>;
 
     async fn datasets(&self) -> Result<Vec<DatasetSummary>>;
@@ -186,7 +210,10 @@ pub trait Store: Send + Sync {
     /// Entities (in any dataset) whose entity-typed properties point at `id`.
     async fn referencing(&self, id: &str) -> Result<Vec<StoredEntity>>;
 
+    /// A new job, `queued`.
     async fn create_job(&self, kind: &str, params: serde_json::Value) -> Result<Job>;
+    /// Records progress and marks the job `running` (also when resuming an `interrupted` one).
+    /// Fails with `NotFound` for an unknown job and `Invalid` for a finished one.
     async fn update_job(
         &self,
         id: i64,
@@ -194,6 +221,7 @@ pub trait Store: Send + Sync {
         total: Option<u64>,
         checkpoint: Option<serde_json::Value>,
     ) -> Result<()>;
+    /// Ends a job as `done`, `failed` or `interrupted`.
     async fn finish_job(&self, id: i64, state: JobState, message: Option<String>) -> Result<()>;
     async fn job(&self, id: i64) -> Result<Option<Job>>;
     /// Most recent first.

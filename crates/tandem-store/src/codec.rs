@@ -1,0 +1,213 @@
+//! How an entity's statements are kept in one row: its values as a JSON object
+//! (`{"property": ["value", …]}`, the same shape as [`Entity::properties`]) plus, for the few
+//! values first seen after the entity itself, a JSON list of `[property, value, first_seen]`.
+//! Every value of a row was last asserted by the row's version at the row's `last_seen`, because
+//! an import replaces all of a dataset's statements about an entity.
+
+use std::collections::{BTreeMap, HashMap};
+use std::str::FromStr;
+
+use tandem_core::{Entity, Model, Sensitivity};
+
+use crate::{Result, StoreError};
+
+pub(crate) type Properties = BTreeMap<String, Vec<String>>;
+
+/// When each (property, value) of a row was first seen, for the values that differ from the row.
+pub(crate) type ValueFirstSeen = HashMap<(String, String), String>;
+
+pub(crate) fn encode_properties(properties: &Properties) -> Result<String> {
+    serde_json::to_string(properties)
+        .map_err(|err| StoreError::Invalid(format!("cannot encode values: {err}")))
+}
+
+/// Names the stored row a decoding error comes from.
+pub(crate) struct RowName<'a> {
+    pub dataset: &'a str,
+    pub entity_id: &'a str,
+}
+
+impl RowName<'_> {
+    fn corrupt(&self, column: &str, message: impl std::fmt::Display) -> StoreError {
+        StoreError::Corrupt(format!(
+            "entity {} of dataset {}, column {column}: {message}",
+            self.entity_id, self.dataset
+        ))
+    }
+}
+
+pub(crate) fn decode_properties(row: &RowName<'_>, text: &str) -> Result<Properties> {
+    serde_json::from_str(text).map_err(|err| row.corrupt("properties", err))
+}
+
+pub(crate) fn encode_value_first_seen(values: &[(&str, &str, &str)]) -> Result<Option<String>> {
+    if values.is_empty() {
+        return Ok(None);
+    }
+    serde_json::to_string(values)
+        .map(Some)
+        .map_err(|err| StoreError::Invalid(format!("cannot encode first-seen dates: {err}")))
+}
+
+pub(crate) fn decode_value_first_seen(
+    row: &RowName<'_>,
+    text: Option<&str>,
+) -> Result<ValueFirstSeen> {
+    let Some(text) = text else {
+        return Ok(ValueFirstSeen::new());
+    };
+    let triples: Vec<(String, String, String)> =
+        serde_json::from_str(text).map_err(|err| row.corrupt("value_first_seen", err))?;
+    Ok(triples
+        .into_iter()
+        .map(|(prop, value, seen)| ((prop, value), seen))
+        .collect())
+}
+
+pub(crate) fn decode_sensitivity(row: &RowName<'_>, text: &str) -> Result<Sensitivity> {
+    Sensitivity::from_str(text).map_err(|err| row.corrupt("sensitivity", err))
+}
+
+/// An entity from its stored parts. The schema is checked here because `Entity` methods
+/// assume a known schema.
+pub(crate) fn rebuild_entity(
+    row: &RowName<'_>,
+    schema: String,
+    properties: Properties,
+    sensitivity: Sensitivity,
+    confidence: Option<f64>,
+) -> Result<Entity> {
+    if Model::get().schema(&schema).is_none() {
+        return Err(row.corrupt("schema", format!("unknown schema {schema:?}")));
+    }
+    Ok(Entity {
+        id: row.entity_id.to_string(),
+        schema,
+        properties,
+        sensitivity,
+        confidence: confidence.map(|c| c as f32),
+    })
+}
+
+/// The first-seen dates of a changed entity's values: a value the row held before keeps its
+/// date, a new value is first seen `now`. Returns the values whose date differs from the row's
+/// own first-seen date, which is the only part that needs storing.
+pub(crate) fn carry_first_seen<'a>(
+    new_properties: &'a Properties,
+    old_properties: &Properties,
+    old_dates: &'a ValueFirstSeen,
+    row_first_seen: &str,
+    now: &'a str,
+) -> Vec<(&'a str, &'a str, &'a str)> {
+    let mut differing = Vec::new();
+    for (prop, values) in new_properties {
+        let old_values = old_properties.get(prop);
+        for value in values {
+            let seen = if old_values.is_some_and(|old| old.contains(value)) {
+                match old_dates.get(&(prop.clone(), value.clone())) {
+                    Some(date) => date.as_str(),
+                    None => continue,
+                }
+            } else {
+                now
+            };
+            if seen != row_first_seen {
+                differing.push((prop.as_str(), value.as_str(), seen));
+            }
+        }
+    }
+    differing
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const ROW: RowName<'static> = RowName {
+        dataset: "d",
+        entity_id: "e",
+    };
+
+    fn props(pairs: &[(&str, &[&str])]) -> Properties {
+        pairs
+            .iter()
+            .map(|(p, vs)| (p.to_string(), vs.iter().map(|v| v.to_string()).collect()))
+            .collect()
+    }
+
+    #[test]
+    fn properties_round_trip() {
+        let p = props(&[
+            ("name", &["Ermias Ghermay", "Ermias"]),
+            ("country", &["ly"]),
+        ]);
+        let text = encode_properties(&p).unwrap();
+        assert_eq!(decode_properties(&ROW, &text).unwrap(), p);
+    }
+
+    #[test]
+    fn kept_values_keep_their_date_and_new_ones_are_dated_now() {
+        let old = props(&[("name", &["A", "B"]), ("alias", &["X"])]);
+        let mut old_dates = ValueFirstSeen::new();
+        old_dates.insert(("name".into(), "B".into()), "2026-02-01T00:00:00".into());
+        let new = props(&[("name", &["A", "B", "C"])]);
+        let dates = carry_first_seen(&new, &old, &old_dates, "2026-01-01T00:00:00", "NOW");
+        assert_eq!(
+            dates,
+            [("name", "B", "2026-02-01T00:00:00"), ("name", "C", "NOW")]
+        );
+        let text = encode_value_first_seen(&dates).unwrap();
+        let decoded = decode_value_first_seen(&ROW, text.as_deref()).unwrap();
+        assert_eq!(decoded.len(), 2);
+        assert_eq!(
+            decoded.get(&("name".to_string(), "C".to_string())).unwrap(),
+            "NOW"
+        );
+        assert_eq!(encode_value_first_seen(&[]).unwrap(), None);
+    }
+
+    #[test]
+    fn damage_is_reported_as_corrupt_with_the_row() {
+        let err = decode_properties(&ROW, "{\"name\": [1]}").unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt(ref m) if m.contains("entity e of dataset d")));
+        assert!(matches!(
+            decode_value_first_seen(&ROW, Some("[[\"a\"]]")),
+            Err(StoreError::Corrupt(_))
+        ));
+        assert!(matches!(
+            decode_sensitivity(&ROW, "secret"),
+            Err(StoreError::Corrupt(_))
+        ));
+        assert!(matches!(
+            rebuild_entity(
+                &ROW,
+                "Nope".into(),
+                Properties::new(),
+                Sensitivity::Public,
+                None
+            ),
+            Err(StoreError::Corrupt(_))
+        ));
+    }
+
+    proptest! {
+        #[test]
+        fn decoders_never_panic(text in ".*", bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let lossy = String::from_utf8_lossy(&bytes);
+            for input in [text.as_str(), lossy.as_ref()] {
+                let _ = decode_properties(&ROW, input);
+                let _ = decode_value_first_seen(&ROW, Some(input));
+                let _ = decode_sensitivity(&ROW, input);
+            }
+        }
+
+        #[test]
+        fn encoded_properties_decode_to_themselves(
+            p in proptest::collection::btree_map(".{1,8}", proptest::collection::vec(".*", 0..4), 0..5)
+        ) {
+            let text = encode_properties(&p).unwrap();
+            prop_assert_eq!(decode_properties(&ROW, &text).unwrap(), p);
+        }
+    }
+}

@@ -1,0 +1,377 @@
+//! Staging: an import's batches go into temporary tables on the import's own connection, which
+//! takes no lock on the store. Each staged id is classified on the way in against the dataset
+//! as stored (`added`, `changed`, `kept`, or for a deletion `removed` / `absent`), so that the
+//! merge at commit is mostly set-based SQL. The classification is made against the dataset as it
+//! was when the import began; the merge refuses to run if the dataset got a version since.
+
+use std::collections::HashMap;
+
+use tandem_core::Entity;
+
+use crate::Result;
+use crate::codec::{self, RowName};
+use crate::db::{
+    Column, Conn, Dialect, Scalar, execute_for_ids, fetch_for_ids, insert_rows, on_conn,
+};
+
+/// Rows of references per insert (three values each).
+const REFS_PER_INSERT: usize = 3000;
+
+/// An entity ready to stage: what can be computed without the database is computed by the
+/// session while the previous batch is being written.
+pub(crate) struct PreparedPut {
+    entity: Entity,
+    content_hash: String,
+    properties: String,
+    refs: Vec<(String, String)>,
+    /// Replace what is staged for the id rather than merge with it: the id was deleted earlier
+    /// in this import, or this entity is already the merge of both.
+    replaces_staged: bool,
+}
+
+impl PreparedPut {
+    pub(crate) fn new(entity: Entity, replaces_staged: bool) -> Result<PreparedPut> {
+        let refs = entity
+            .references()
+            .map(|(prop, target)| (prop.to_string(), target.to_string()))
+            .collect();
+        Ok(PreparedPut {
+            content_hash: entity.content_hash(),
+            properties: codec::encode_properties(&entity.properties)?,
+            refs,
+            entity,
+            replaces_staged,
+        })
+    }
+}
+
+/// One batch: distinct ids, each put or deleted.
+#[derive(Default)]
+pub(crate) struct Batch {
+    pub puts: Vec<PreparedPut>,
+    pub deletes: Vec<String>,
+}
+
+/// The dataset's current row for an id, as far as staging needs it.
+struct Stored {
+    content_hash: String,
+    schema: String,
+}
+
+fn kind_of_put(content_hash: &str, stored: Option<&Stored>) -> &'static str {
+    match stored {
+        None => "added",
+        Some(stored) if stored.content_hash == content_hash => "kept",
+        Some(_) => "changed",
+    }
+}
+
+/// A kept entity's references are stored already.
+fn writes_refs(kind: &str) -> bool {
+    kind == "added" || kind == "changed"
+}
+
+/// One row of `import_staging`.
+struct StagedRow {
+    entity_id: String,
+    kind: &'static str,
+    schema: Option<String>,
+    content_hash: Option<String>,
+    sensitivity: Option<&'static str>,
+    confidence: Option<f64>,
+    properties: Option<String>,
+}
+
+impl StagedRow {
+    fn put(put: &PreparedPut, stored: Option<&Stored>) -> StagedRow {
+        StagedRow {
+            entity_id: put.entity.id.clone(),
+            kind: kind_of_put(&put.content_hash, stored),
+            schema: Some(put.entity.schema.clone()),
+            content_hash: Some(put.content_hash.clone()),
+            sensitivity: Some(put.entity.sensitivity.as_str()),
+            confidence: put.entity.confidence.map(f64::from),
+            properties: Some(put.properties.clone()),
+        }
+    }
+
+    fn deleted(entity_id: String, stored: Option<&Stored>) -> StagedRow {
+        StagedRow {
+            entity_id,
+            kind: if stored.is_some() {
+                "removed"
+            } else {
+                "absent"
+            },
+            schema: stored.map(|s| s.schema.clone()),
+            content_hash: None,
+            sensitivity: None,
+            confidence: None,
+            properties: None,
+        }
+    }
+}
+
+const STAGE_HEAD: &str = "INSERT INTO import_staging \
+    (entity_id, batch_no, kind, schema, content_hash, sensitivity, confidence, properties)";
+const STAGE_SKIP: &str = " ON CONFLICT (entity_id) DO NOTHING";
+const STAGE_REPLACE: &str = " ON CONFLICT (entity_id) DO UPDATE SET batch_no = excluded.batch_no, \
+    kind = excluded.kind, schema = excluded.schema, content_hash = excluded.content_hash, \
+    sensitivity = excluded.sensitivity, confidence = excluded.confidence, \
+    properties = excluded.properties";
+
+#[derive(sqlx::FromRow)]
+struct StagedEntity {
+    entity_id: String,
+    schema: Option<String>,
+    sensitivity: Option<String>,
+    confidence: Option<f64>,
+    properties: Option<String>,
+}
+
+impl StagedEntity {
+    /// None for a staged deletion.
+    fn into_entity(self) -> Result<Option<Entity>> {
+        let (Some(schema), Some(sensitivity), Some(properties)) =
+            (self.schema, self.sensitivity, self.properties)
+        else {
+            return Ok(None);
+        };
+        let row = RowName {
+            dataset: "(import staging)",
+            entity_id: &self.entity_id,
+        };
+        let properties = codec::decode_properties(&row, &properties)?;
+        let sensitivity = codec::decode_sensitivity(&row, &sensitivity)?;
+        codec::rebuild_entity(&row, schema, properties, sensitivity, self.confidence).map(Some)
+    }
+}
+
+/// Owns an import's connection while it stages.
+pub(crate) struct Stager {
+    conn: Conn,
+    dialect: &'static Dialect,
+    dataset: String,
+    batch_no: i64,
+}
+
+impl Stager {
+    pub(crate) async fn create(
+        mut conn: Conn,
+        dialect: &'static Dialect,
+        dataset: String,
+    ) -> Result<Stager> {
+        for statement in dialect.create_staging {
+            on_conn!(&mut conn, |c| sqlx::query(*statement)
+                .execute(&mut *c)
+                .await?
+                .rows_affected());
+        }
+        Ok(Stager {
+            conn,
+            dialect,
+            dataset,
+            batch_no: 0,
+        })
+    }
+
+    pub(crate) fn into_conn(self) -> Conn {
+        self.conn
+    }
+
+    pub(crate) async fn stage(&mut self, batch: Batch) -> Result<()> {
+        self.batch_no += 1;
+        let Batch { mut puts, deletes } = batch;
+        let ids: Vec<&str> = puts
+            .iter()
+            .map(|put| put.entity.id.as_str())
+            .chain(deletes.iter().map(String::as_str))
+            .collect();
+        let stored = self.stored(&ids).await?;
+
+        let mut kinds: HashMap<String, &'static str> = HashMap::with_capacity(puts.len());
+        let fresh: Vec<StagedRow> = puts
+            .iter()
+            .filter(|put| !put.replaces_staged)
+            .map(|put| StagedRow::put(put, stored.get(&put.entity.id)))
+            .inspect(|row| {
+                kinds.insert(row.entity_id.clone(), row.kind);
+            })
+            .collect();
+        let fresh_count = fresh.len() as u64;
+        if self.write_rows(fresh, STAGE_SKIP).await? < fresh_count {
+            self.merge_with_staged(&mut puts).await?;
+        }
+
+        // Puts after a deletion, puts merged with what was staged, and deletions.
+        let mut replacing = Vec::new();
+        let mut reset_refs = deletes.clone();
+        for put in puts.iter().filter(|put| put.replaces_staged) {
+            let row = StagedRow::put(put, stored.get(&put.entity.id));
+            kinds.insert(row.entity_id.clone(), row.kind);
+            reset_refs.push(row.entity_id.clone());
+            replacing.push(row);
+        }
+        for id in deletes {
+            let stored = stored.get(&id);
+            replacing.push(StagedRow::deleted(id, stored));
+        }
+        self.write_rows(replacing, STAGE_REPLACE).await?;
+        self.reset_refs(reset_refs).await?;
+
+        let refs: Vec<(String, String, String)> = puts
+            .into_iter()
+            .filter(|put| {
+                kinds
+                    .get(&put.entity.id)
+                    .is_some_and(|kind| writes_refs(kind))
+            })
+            .flat_map(|put| {
+                let id = put.entity.id;
+                put.refs
+                    .into_iter()
+                    .map(move |(prop, target)| (id.clone(), prop, target))
+            })
+            .collect();
+        self.write_refs(refs).await
+    }
+
+    /// The dataset's stored rows among `ids`.
+    async fn stored(&mut self, ids: &[&str]) -> Result<HashMap<String, Stored>> {
+        let rows: Vec<(String, String, String)> = fetch_for_ids(
+            &mut self.conn,
+            self.dialect,
+            "SELECT entity_id, content_hash, schema FROM entities \
+             WHERE dataset = {1} AND entity_id {ids}",
+            Some(Scalar::Text(self.dataset.clone())),
+            ids,
+        )
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, content_hash, schema)| {
+                let stored = Stored {
+                    content_hash,
+                    schema,
+                };
+                (id, stored)
+            })
+            .collect())
+    }
+
+    /// Writes staging rows; returns how many were written.
+    async fn write_rows(&mut self, rows: Vec<StagedRow>, on_conflict: &str) -> Result<u64> {
+        let count = rows.len();
+        let mut entity_id = Vec::with_capacity(count);
+        let mut kind = Vec::with_capacity(count);
+        let mut schema = Vec::with_capacity(count);
+        let mut content_hash = Vec::with_capacity(count);
+        let mut sensitivity = Vec::with_capacity(count);
+        let mut confidence = Vec::with_capacity(count);
+        let mut properties = Vec::with_capacity(count);
+        for row in rows {
+            entity_id.push(row.entity_id);
+            kind.push(row.kind.to_string());
+            schema.push(row.schema);
+            content_hash.push(row.content_hash);
+            sensitivity.push(row.sensitivity.map(str::to_string));
+            confidence.push(row.confidence);
+            properties.push(row.properties);
+        }
+        let columns = vec![
+            Column::Text(entity_id),
+            Column::Int(vec![self.batch_no; count]),
+            Column::Text(kind),
+            Column::OptionalText(schema),
+            Column::OptionalText(content_hash),
+            Column::OptionalText(sensitivity),
+            Column::OptionalFloat(confidence),
+            Column::OptionalText(properties),
+        ];
+        insert_rows(
+            &mut self.conn,
+            self.dialect,
+            STAGE_HEAD,
+            columns,
+            on_conflict,
+        )
+        .await
+    }
+
+    /// Some puts met an id staged by an earlier batch: merge each with what is staged (or, if
+    /// that was a deletion, let it stand alone), and mark it to replace the staged row.
+    async fn merge_with_staged(&mut self, puts: &mut [PreparedPut]) -> Result<()> {
+        let ids: Vec<&str> = puts
+            .iter()
+            .filter(|put| !put.replaces_staged)
+            .map(|put| put.entity.id.as_str())
+            .collect();
+        let staged: Vec<StagedEntity> = fetch_for_ids(
+            &mut self.conn,
+            self.dialect,
+            "SELECT entity_id, schema, sensitivity, confidence, properties \
+             FROM import_staging WHERE batch_no <> {1} AND entity_id {ids}",
+            Some(Scalar::Int(self.batch_no)),
+            &ids,
+        )
+        .await?;
+        let position: HashMap<String, usize> = puts
+            .iter()
+            .enumerate()
+            .map(|(i, put)| (put.entity.id.clone(), i))
+            .collect();
+        for row in staged {
+            let Some(put) = position.get(&row.entity_id).and_then(|&i| puts.get_mut(i)) else {
+                continue;
+            };
+            let merged = match row.into_entity()? {
+                Some(mut earlier) => {
+                    crate::import::merge_into(&mut earlier, &put.entity)?;
+                    earlier
+                }
+                None => put.entity.clone(),
+            };
+            *put = PreparedPut::new(merged, true)?;
+        }
+        Ok(())
+    }
+
+    async fn reset_refs(&mut self, ids: Vec<String>) -> Result<()> {
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        execute_for_ids(
+            &mut self.conn,
+            self.dialect,
+            "DELETE FROM import_staging_refs WHERE source_id {ids}",
+            None,
+            &ids,
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn write_refs(&mut self, refs: Vec<(String, String, String)>) -> Result<()> {
+        let mut refs = refs.into_iter().peekable();
+        while refs.peek().is_some() {
+            let (mut sources, mut props, mut targets) = (Vec::new(), Vec::new(), Vec::new());
+            for (source, prop, target) in refs.by_ref().take(REFS_PER_INSERT) {
+                sources.push(source);
+                props.push(prop);
+                targets.push(target);
+            }
+            let columns = vec![
+                Column::Text(sources),
+                Column::Text(props),
+                Column::Text(targets),
+            ];
+            insert_rows(
+                &mut self.conn,
+                self.dialect,
+                "INSERT INTO import_staging_refs (source_id, prop, target_id)",
+                columns,
+                "",
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
