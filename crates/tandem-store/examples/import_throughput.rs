@@ -66,6 +66,7 @@ async fn import_version(store: &dyn Store, entities: u64, version: u32) -> Resul
             mode: ImportMode::Full,
             sensitivity: Default::default(),
             source: "generated".into(),
+            owner_organisation: None,
         })
         .await
         .map_err(|e| e.to_string())?;

@@ -9,6 +9,8 @@ use std::str::FromStr;
 
 use tandem_core::{Entity, Model, Sensitivity};
 
+use crate::crypto::Keyring;
+use crate::protect::{self, Field};
 use crate::{Result, StoreError};
 
 pub(crate) type Properties = BTreeMap<String, Vec<String>>;
@@ -38,6 +40,55 @@ impl RowName<'_> {
 
 pub(crate) fn decode_properties(row: &RowName<'_>, text: &str) -> Result<Properties> {
     serde_json::from_str(text).map_err(|err| row.corrupt("properties", err))
+}
+
+/// A row's values as stored: sealed when the row is protected.
+pub(crate) fn decode_stored_properties(
+    row: &RowName<'_>,
+    sensitivity: Sensitivity,
+    stored: &str,
+    ring: Option<&Keyring>,
+) -> Result<Properties> {
+    if sensitivity == Sensitivity::Protected {
+        let text = protect::unseal(ring, Field::Properties, row, stored)?;
+        decode_properties(row, &text)
+    } else {
+        decode_properties(row, stored)
+    }
+}
+
+/// A row's first-seen dates as stored: sealed when the row is protected (they repeat values).
+pub(crate) fn decode_stored_value_first_seen(
+    row: &RowName<'_>,
+    sensitivity: Sensitivity,
+    stored: Option<&str>,
+    ring: Option<&Keyring>,
+) -> Result<ValueFirstSeen> {
+    match stored {
+        Some(sealed) if sensitivity == Sensitivity::Protected => {
+            let text = protect::unseal(ring, Field::ValueFirstSeen, row, sealed)?;
+            decode_value_first_seen(row, Some(&text))
+        }
+        _ => decode_value_first_seen(row, stored),
+    }
+}
+
+/// First-seen dates to store for a row, sealed when the row is protected.
+pub(crate) fn encode_stored_value_first_seen(
+    row: &RowName<'_>,
+    sensitivity: Sensitivity,
+    values: &[(&str, &str, &str)],
+    ring: Option<&Keyring>,
+) -> Result<Option<String>> {
+    let Some(text) = encode_value_first_seen(values)? else {
+        return Ok(None);
+    };
+    if sensitivity == Sensitivity::Protected {
+        let (sealed, _) = protect::seal(ring, Field::ValueFirstSeen, row, &text)?;
+        Ok(Some(sealed))
+    } else {
+        Ok(Some(text))
+    }
 }
 
 pub(crate) fn encode_value_first_seen(values: &[(&str, &str, &str)]) -> Result<Option<String>> {

@@ -122,6 +122,7 @@ pub(crate) enum Column {
     Text(Vec<String>),
     OptionalText(Vec<Option<String>>),
     Int(Vec<i64>),
+    OptionalInt(Vec<Option<i64>>),
     OptionalFloat(Vec<Option<f64>>),
 }
 
@@ -131,6 +132,7 @@ impl Column {
             Column::Text(v) => v.len(),
             Column::OptionalText(v) => v.len(),
             Column::Int(v) => v.len(),
+            Column::OptionalInt(v) => v.len(),
             Column::OptionalFloat(v) => v.len(),
         }
     }
@@ -138,7 +140,7 @@ impl Column {
     fn postgres_array_type(&self) -> &'static str {
         match self {
             Column::Text(_) | Column::OptionalText(_) => "text[]",
-            Column::Int(_) => "int8[]",
+            Column::Int(_) | Column::OptionalInt(_) => "int8[]",
             Column::OptionalFloat(_) => "float8[]",
         }
     }
@@ -151,6 +153,7 @@ impl Column {
             Column::Text(v) => query.bind(v),
             Column::OptionalText(v) => query.bind(v),
             Column::Int(v) => query.bind(v),
+            Column::OptionalInt(v) => query.bind(v),
             Column::OptionalFloat(v) => query.bind(v),
         }
     }
@@ -160,6 +163,7 @@ impl Column {
             Column::Text(v) => ColumnValues::Text(v.into_iter()),
             Column::OptionalText(v) => ColumnValues::OptionalText(v.into_iter()),
             Column::Int(v) => ColumnValues::Int(v.into_iter()),
+            Column::OptionalInt(v) => ColumnValues::OptionalInt(v.into_iter()),
             Column::OptionalFloat(v) => ColumnValues::OptionalFloat(v.into_iter()),
         }
     }
@@ -169,6 +173,7 @@ enum ColumnValues {
     Text(std::vec::IntoIter<String>),
     OptionalText(std::vec::IntoIter<Option<String>>),
     Int(std::vec::IntoIter<i64>),
+    OptionalInt(std::vec::IntoIter<Option<i64>>),
     OptionalFloat(std::vec::IntoIter<Option<f64>>),
 }
 
@@ -182,6 +187,7 @@ impl ColumnValues {
             ColumnValues::Text(v) => query.bind(v.next()),
             ColumnValues::OptionalText(v) => query.bind(v.next().flatten()),
             ColumnValues::Int(v) => query.bind(v.next()),
+            ColumnValues::OptionalInt(v) => query.bind(v.next().flatten()),
             ColumnValues::OptionalFloat(v) => query.bind(v.next().flatten()),
         }
     }
@@ -336,6 +342,24 @@ where
             .collect::<Result<Vec<T>, sqlx::Error>>()?,
     };
     Ok(rows)
+}
+
+/// Fetches the rows of a statement built at run time (`$1, $2, …` placeholders on both
+/// backends) with `values` bound in order.
+pub(crate) async fn fetch_bound<T>(pool: &Pool, sql: String, values: Vec<Scalar>) -> Result<Vec<T>>
+where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
+{
+    Ok(on_pool!(pool, |pool| {
+        let mut query = sqlx::query_as::<_, T>(AssertSqlSafe(sql));
+        for value in values {
+            query = match value {
+                Scalar::Text(v) => query.bind(v),
+                Scalar::Int(v) => query.bind(v),
+            };
+        }
+        query.fetch_all(pool).await?
+    }))
 }
 
 #[cfg(test)]

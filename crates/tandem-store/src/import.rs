@@ -13,12 +13,14 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use tandem_core::{Entity, Model, value};
+use tandem_core::{Entity, Model, Sensitivity, value};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::codec::RowName;
 use crate::db::{Conn, Connector, Dialect, on_conn};
 use crate::merge::Merge;
+use crate::protect::{self, Keys};
 use crate::staging::{Batch, PreparedPut, Stager};
 use crate::{ImportRequest, ImportSession, ImportSummary, Result, StoreError};
 use crate::{postgres, sqlite};
@@ -76,10 +78,14 @@ const COUNT_ENTITIES: &str = "SELECT COUNT(*) FROM entities WHERE dataset = $1";
 pub(crate) async fn begin(
     connector: &Connector,
     dialect: &'static Dialect,
+    keys: Arc<Keys>,
     request: ImportRequest,
     guard: OpenImport,
 ) -> Result<Box<dyn ImportSession>> {
     check_request(&request)?;
+    // Seal with the newest key: a process that has not read the key file since another one
+    // rotated the keys would otherwise seal with a key that may be dropped from the file.
+    let keys_unavailable = keys.reload().err().map(|err| err.to_string());
     let mut conn = match connector {
         Connector::Sqlite(options) => Conn::Sqlite(sqlite::connect_session(options).await?),
         Connector::Postgres(options) => {
@@ -113,10 +119,12 @@ pub(crate) async fn begin(
         .bind(&request.dataset)
         .fetch_one(&mut *c)
         .await?);
-    let stager = Stager::create(conn, dialect, request.dataset.clone()).await?;
+    let stager = Stager::create(conn, dialect, request.dataset.clone(), Arc::clone(&keys)).await?;
     Ok(Box::new(SqlImport {
         writer: Some(Writer::spawn(stager)),
         dialect,
+        keys,
+        keys_unavailable,
         now: tandem_core::time::now_iso(),
         request,
         base_version,
@@ -251,6 +259,9 @@ struct SqlImport {
     /// Taken when the session ends or its writer fails.
     writer: Option<Writer>,
     dialect: &'static Dialect,
+    keys: Arc<Keys>,
+    /// Why the keys could not be reloaded at the start, which protected records must not ignore.
+    keys_unavailable: Option<String>,
     request: ImportRequest,
     /// The import's time: first and last seen of what it asserts.
     now: String,
@@ -270,12 +281,18 @@ impl SqlImport {
             return Ok(());
         }
         let mut batch = Batch::default();
+        let ring = self.keys.current();
         for (id, pending) in self.pending.drain() {
             match pending {
                 Pending::Put {
                     entity,
                     after_delete,
-                } => batch.puts.push(PreparedPut::new(entity, after_delete)?),
+                } => batch.puts.push(PreparedPut::new(
+                    entity,
+                    after_delete,
+                    &self.request.dataset,
+                    ring.as_deref(),
+                )?),
                 Pending::Delete => batch.deletes.push(id),
             }
         }
@@ -287,6 +304,26 @@ impl SqlImport {
             return Err(closed());
         }
         Ok(())
+    }
+
+    /// Refuses a protected entity at once, rather than at the end of its batch, when it could
+    /// not be sealed.
+    fn check_sealable(&self, entity: &Entity) -> Result<()> {
+        let place = RowName {
+            dataset: &self.request.dataset,
+            entity_id: &entity.id,
+        };
+        if let Some(reason) = &self.keys_unavailable {
+            return Err(StoreError::Invalid(format!(
+                "entity {} of dataset {} is protected, and the field-encryption keys could not \
+                 be reloaded: {reason}",
+                entity.id, self.request.dataset
+            )));
+        }
+        match self.keys.current() {
+            Some(_) => Ok(()),
+            None => Err(protect::key_needed(&place)),
+        }
     }
 
     async fn stage_all(&mut self) -> Result<Conn> {
@@ -301,6 +338,9 @@ impl ImportSession for SqlImport {
     async fn put(&mut self, mut entity: Entity) -> Result<()> {
         check_entity(&entity)?;
         entity.sensitivity = entity.sensitivity.max(self.request.sensitivity);
+        if entity.sensitivity == Sensitivity::Protected {
+            self.check_sealable(&entity)?;
+        }
         match self.pending.entry(entity.id.clone()) {
             Entry::Vacant(slot) => {
                 slot.insert(Pending::Put {
@@ -340,6 +380,7 @@ impl ImportSession for SqlImport {
             request: &self.request,
             now: &self.now,
             base_version: self.base_version,
+            keys: &self.keys,
         }
         .run()
         .await;

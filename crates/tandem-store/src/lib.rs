@@ -21,17 +21,31 @@ use serde::{Deserialize, Serialize};
 use tandem_core::{Entity, Sensitivity, Statement};
 use thiserror::Error;
 
+mod accounts;
+mod audit;
 mod codec;
+pub mod crypto;
 mod db;
 mod import;
+mod maintenance;
 mod merge;
+mod names;
 mod open;
 mod postgres;
+mod protect;
+pub mod security;
 mod sqlite;
 mod staging;
 mod store;
+pub mod testing;
 
-pub use open::{DEFAULT_URL, open, open_default};
+pub use open::{DEFAULT_URL, open, open_default, open_with_keys};
+pub use protect::KeySource;
+
+use crate::security::{
+    ApiToken, AuditEntry, AuditFilter, AuditVerification, NewAuditEntry, NewUser, Organisation,
+    Session, User,
+};
 
 #[derive(Debug, Error)]
 pub enum StoreError {
@@ -47,6 +61,9 @@ pub enum StoreError {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
+    /// Field encryption failed: a key is missing or wrong, or a protected value was altered.
+    #[error("field encryption: {0}")]
+    Crypto(#[from] crypto::CryptoError),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -74,6 +91,9 @@ pub struct ImportRequest {
     pub sensitivity: Sensitivity,
     /// Where the data came from (file names, URL), kept with the version.
     pub source: String,
+    /// The organisation whose case workers may read the dataset's protected records. Kept from
+    /// the latest import that names one.
+    pub owner_organisation: Option<i64>,
 }
 
 /// The outcome of an import, also stored with the version.
@@ -128,6 +148,8 @@ pub struct DatasetSummary {
     pub entities: u64,
     /// Entity counts per schema.
     pub schemata: std::collections::BTreeMap<String, u64>,
+    /// See [`ImportRequest::owner_organisation`].
+    pub owner_organisation: Option<i64>,
 }
 
 /// How an entity changed in one dataset version.
@@ -153,6 +175,8 @@ pub struct StoredEntity {
     pub entity: Entity,
     pub first_seen: String,
     pub last_seen: String,
+    /// The owner of the dataset (see [`ImportRequest::owner_organisation`]).
+    pub owner_organisation: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -228,4 +252,86 @@ pub trait Store: Send + Sync {
     async fn jobs(&self, limit: u32) -> Result<Vec<Job>>;
     /// Marks jobs left `running` by a dead process as `interrupted` and returns them.
     async fn recover_jobs(&self) -> Result<Vec<Job>>;
+
+    /// Entities of `schema` (or a schema derived from it) whose names or identifiers contain
+    /// every word of `text` (accents and case do not matter), with a sensitivity of at most
+    /// `ceiling`; exact name matches first, then names that start with the text, then the rest.
+    /// Protected entities are never found: their names are kept out of every index.
+    async fn search_entities(
+        &self,
+        text: &str,
+        schema: Option<&str>,
+        limit: u32,
+        ceiling: Sensitivity,
+    ) -> Result<Vec<StoredEntity>>;
+
+    // Organisations and users.
+
+    /// Fails with `Invalid` when the name is taken.
+    async fn create_organisation(&self, name: &str, title: &str) -> Result<Organisation>;
+    /// By name.
+    async fn organisations(&self) -> Result<Vec<Organisation>>;
+    /// Usernames are stored lower-case and are unique: fails with `Invalid` when it is taken.
+    async fn create_user(&self, user: NewUser) -> Result<User>;
+    async fn user(&self, id: i64) -> Result<Option<User>>;
+    /// Case does not matter.
+    async fn user_by_name(&self, username: &str) -> Result<Option<User>>;
+    /// By username.
+    async fn users(&self) -> Result<Vec<User>>;
+    async fn set_user_disabled(&self, id: i64, disabled: bool) -> Result<()>;
+    /// Also clears failed logins and any lock.
+    async fn set_password(&self, id: i64, password_hash: &str, must_change: bool) -> Result<()>;
+    /// Counts a failed login, atomically: at `threshold` failures (0: never) the account is
+    /// locked until `lock_until` and the count starts again. Returns the user as updated.
+    async fn record_login_failure(&self, id: i64, threshold: u32, lock_until: &str)
+    -> Result<User>;
+    /// Clears failures and lock, and notes the time of the login.
+    async fn record_login_success(&self, id: i64) -> Result<()>;
+
+    // Sessions: only digests of the tokens are stored.
+
+    async fn create_session(&self, session: Session) -> Result<()>;
+    async fn session(&self, token_hash: &str) -> Result<Option<Session>>;
+    /// Sets `last_seen_at`; a session that is gone is left gone.
+    async fn touch_session(&self, token_hash: &str, at: &str) -> Result<()>;
+    async fn delete_session(&self, token_hash: &str) -> Result<()>;
+    async fn delete_user_sessions(&self, user_id: i64) -> Result<()>;
+
+    // API tokens.
+
+    async fn create_api_token(
+        &self,
+        user_id: i64,
+        name: &str,
+        token_hash: &str,
+        expires_at: Option<&str>,
+    ) -> Result<ApiToken>;
+    async fn api_token(&self, token_hash: &str) -> Result<Option<ApiToken>>;
+    /// One user's tokens, or everyone's (`None`), oldest first.
+    async fn api_tokens(&self, user_id: Option<i64>) -> Result<Vec<ApiToken>>;
+    /// Sets `revoked_at` (the first revocation's time stays).
+    async fn revoke_api_token(&self, id: i64) -> Result<()>;
+    /// Notes that the token was used; writes at most once a minute per token, so that busy
+    /// clients do not queue behind the database's write lock.
+    async fn touch_api_token(&self, id: i64) -> Result<()>;
+
+    // The audit log: append-only and hash-chained.
+
+    /// Appends an entry after the last one (appends from several processes queue).
+    async fn audit(&self, entry: NewAuditEntry) -> Result<AuditEntry>;
+    /// Newest first.
+    async fn audit_entries(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>>;
+    /// Walks the whole chain and names the first entry that was altered, or after which
+    /// entries are missing.
+    async fn verify_audit(&self) -> Result<AuditVerification>;
+
+    // Field encryption.
+
+    /// Reads the key source again (after `tandem keys rotate` elsewhere).
+    async fn reload_keys(&self) -> Result<()>;
+    /// Re-encrypts every protected record that is not under the active key, in batches of
+    /// their own transaction (readers go on meanwhile); returns how many it re-encrypted.
+    async fn reencrypt(&self) -> Result<u64>;
+    /// Protected records per key id.
+    async fn key_usage(&self) -> Result<std::collections::BTreeMap<u32, u64>>;
 }

@@ -2,9 +2,13 @@
 //! mostly with set-based SQL. Only changed entities pass through Rust, a page at a time, to
 //! carry their values' first-seen dates.
 
+use tandem_core::Sensitivity;
+
 use crate::codec::{self, RowName};
+use crate::crypto::Keyring;
 use crate::db::{Column, Conn, Dialect, insert_rows, on_conn};
 use crate::import::{LATEST_VERSION_ID, VERSION_ID, count_entities, to_u64};
+use crate::protect::{self, Field, Keys};
 use crate::{ImportMode, ImportRequest, ImportSummary, Result, StoreError};
 
 /// Changed entities merged per round trip.
@@ -19,11 +23,14 @@ pub(crate) struct Merge<'a> {
     /// The dataset's latest version when the import began: staging classified entities against
     /// it, so the merge refuses to run if another import committed since.
     pub base_version: Option<i64>,
+    pub keys: &'a Keys,
 }
 
-const UPSERT_DATASET: &str = "INSERT INTO datasets (name, title, sensitivity, created_at) \
-    VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO UPDATE SET \
-    title = COALESCE(datasets.title, excluded.title), sensitivity = excluded.sensitivity";
+const UPSERT_DATASET: &str = "INSERT INTO datasets \
+    (name, title, sensitivity, created_at, owner_organisation) VALUES ($1, $2, $3, $4, $5) \
+    ON CONFLICT (name) DO UPDATE SET title = COALESCE(datasets.title, excluded.title), \
+    sensitivity = excluded.sensitivity, \
+    owner_organisation = COALESCE(excluded.owner_organisation, datasets.owner_organisation)";
 
 const INSERT_VERSION: &str = "INSERT INTO dataset_versions \
     (dataset, version, mode, source, imported_at) VALUES ($1, $2, $3, $4, $5) RETURNING id";
@@ -41,37 +48,46 @@ const COUNT_KINDS: &str = "SELECT kind, COUNT(*) FROM import_staging GROUP BY ki
 
 /// The page is taken from the staging table first, so that each entity row is found by its key.
 const CHANGED_PAGE_SQL: &str = "SELECT s.entity_id, s.schema, s.content_hash, s.sensitivity, \
-    s.confidence, s.properties, e.properties AS old_properties, \
-    e.value_first_seen AS old_value_first_seen, e.first_seen AS old_first_seen \
-    FROM (SELECT entity_id, schema, content_hash, sensitivity, confidence, properties \
+    s.confidence, s.properties, s.key_id, e.sensitivity AS old_sensitivity, \
+    e.properties AS old_properties, e.value_first_seen AS old_value_first_seen, \
+    e.first_seen AS old_first_seen \
+    FROM (SELECT entity_id, schema, content_hash, sensitivity, confidence, properties, key_id \
         FROM import_staging WHERE kind = 'changed' AND entity_id > $2 \
         ORDER BY entity_id LIMIT $3) s \
     JOIN entities e ON e.dataset = $1 AND e.entity_id = s.entity_id ORDER BY s.entity_id";
 
 const UPSERT_ENTITY_HEAD: &str = "INSERT INTO entities (dataset, entity_id, schema, \
     content_hash, sensitivity, confidence, properties, value_first_seen, first_seen, last_seen, \
-    version_id)";
+    version_id, key_id)";
 const UPSERT_ENTITY_TAIL: &str = " ON CONFLICT (dataset, entity_id) DO UPDATE SET \
     schema = excluded.schema, content_hash = excluded.content_hash, \
     sensitivity = excluded.sensitivity, confidence = excluded.confidence, \
     properties = excluded.properties, value_first_seen = excluded.value_first_seen, \
     first_seen = excluded.first_seen, last_seen = excluded.last_seen, \
-    version_id = excluded.version_id";
+    version_id = excluded.version_id, key_id = excluded.key_id";
 
 const TOUCH_KEPT: &str = "UPDATE entities SET last_seen = $2, version_id = $3 \
     WHERE dataset = $1 AND entity_id IN (SELECT entity_id FROM import_staging WHERE kind = 'kept')";
 
-/// The references of changed entities are written anew, those of removed ones go.
+/// The references and names of changed entities are written anew, those of removed ones go.
 const RESET_REFS: &str = "DELETE FROM entity_refs WHERE dataset = $1 AND source_id IN \
+    (SELECT entity_id FROM import_staging WHERE kind IN ('changed', 'removed'))";
+/// One kind at a time, so that on SQLite the kind index yields the rows in entity id order and
+/// the names go into their table in key order, without a sort.
+const INSERT_NAMES: &str = "INSERT INTO entity_names (dataset, entity_id, names) \
+    SELECT $1, entity_id, names FROM import_staging \
+    WHERE kind = $2 AND names IS NOT NULL ORDER BY entity_id";
+const RESET_NAMES: &str = "DELETE FROM entity_names WHERE dataset = $1 AND entity_id IN \
     (SELECT entity_id FROM import_staging WHERE kind IN ('changed', 'removed'))";
 
 const DELETE_REMOVED: &str = "DELETE FROM entities WHERE dataset = $1 AND entity_id IN \
     (SELECT entity_id FROM import_staging WHERE kind = 'removed')";
 
 const INSERT_ADDED: &str = "INSERT INTO entities (dataset, entity_id, schema, content_hash, \
-    sensitivity, confidence, properties, value_first_seen, first_seen, last_seen, version_id) \
+    sensitivity, confidence, properties, value_first_seen, first_seen, last_seen, version_id, \
+    key_id) \
     SELECT $1, entity_id, schema, content_hash, sensitivity, confidence, properties, NULL, \
-    $2, $2, $3 FROM import_staging WHERE kind = 'added' ORDER BY entity_id";
+    $2, $2, $3, key_id FROM import_staging WHERE kind = 'added' ORDER BY entity_id";
 
 const INSERT_REFS: &str = "INSERT INTO entity_refs (dataset, source_id, prop, target_id) \
     SELECT $1, r.source_id, r.prop, r.target_id FROM import_staging_refs r \
@@ -79,6 +95,56 @@ const INSERT_REFS: &str = "INSERT INTO entity_refs (dataset, source_id, prop, ta
 
 const RECORD_COUNTS: &str = "UPDATE dataset_versions SET added = $2, changed = $3, removed = $4, \
     kept = $5, entities = $6 WHERE id = $1";
+
+/// What a changed entity's new row stores that depends on its decoded values.
+struct Rewritten {
+    /// A protected row's values, sealed anew with the key that seals their dates.
+    sealed_properties: Option<(String, i64)>,
+    value_first_seen: Option<String>,
+}
+
+/// The entity's new row keeps the row's first-seen date, and each value it held before keeps
+/// its own.
+fn rewrite(
+    dataset: &str,
+    entity: &ChangedEntity,
+    now: &str,
+    ring: Option<&Keyring>,
+) -> Result<Rewritten> {
+    let row = RowName {
+        dataset,
+        entity_id: &entity.entity_id,
+    };
+    let sensitivity = codec::decode_sensitivity(&row, &entity.sensitivity)?;
+    let old_sensitivity = codec::decode_sensitivity(&row, &entity.old_sensitivity)?;
+    let new_properties =
+        codec::decode_stored_properties(&row, sensitivity, &entity.properties, ring)?;
+    let old_properties =
+        codec::decode_stored_properties(&row, old_sensitivity, &entity.old_properties, ring)?;
+    let old_dates = codec::decode_stored_value_first_seen(
+        &row,
+        old_sensitivity,
+        entity.old_value_first_seen.as_deref(),
+        ring,
+    )?;
+    let dates = codec::carry_first_seen(
+        &new_properties,
+        &old_properties,
+        &old_dates,
+        &entity.old_first_seen,
+        now,
+    );
+    let sealed_properties = if sensitivity == Sensitivity::Protected {
+        let json = codec::encode_properties(&new_properties)?;
+        Some(protect::seal(ring, Field::Properties, &row, &json)?)
+    } else {
+        None
+    };
+    Ok(Rewritten {
+        sealed_properties,
+        value_first_seen: codec::encode_stored_value_first_seen(&row, sensitivity, &dates, ring)?,
+    })
+}
 
 #[derive(sqlx::FromRow)]
 struct ChangedEntity {
@@ -88,6 +154,8 @@ struct ChangedEntity {
     sensitivity: String,
     confidence: Option<f64>,
     properties: String,
+    key_id: Option<i64>,
+    old_sensitivity: String,
     old_properties: String,
     old_value_first_seen: Option<String>,
     old_first_seen: String,
@@ -103,6 +171,7 @@ struct ChangedColumns {
     properties: Vec<String>,
     value_first_seen: Vec<Option<String>>,
     first_seen: Vec<String>,
+    key_id: Vec<Option<i64>>,
 }
 
 impl ChangedColumns {
@@ -116,37 +185,24 @@ impl ChangedColumns {
             properties: Vec::with_capacity(n),
             value_first_seen: Vec::with_capacity(n),
             first_seen: Vec::with_capacity(n),
+            key_id: Vec::with_capacity(n),
         }
     }
 
-    /// The entity's new row keeps the row's first-seen date, and each value it held before
-    /// keeps its own.
-    fn push(&mut self, dataset: &str, entity: ChangedEntity, now: &str) -> Result<()> {
-        let row = RowName {
-            dataset,
-            entity_id: &entity.entity_id,
+    fn push(&mut self, entity: ChangedEntity, rewritten: Rewritten) {
+        let (properties, key_id) = match rewritten.sealed_properties {
+            Some((sealed, key_id)) => (sealed, Some(key_id)),
+            None => (entity.properties, entity.key_id),
         };
-        let new_properties = codec::decode_properties(&row, &entity.properties)?;
-        let old_properties = codec::decode_properties(&row, &entity.old_properties)?;
-        let old_dates =
-            codec::decode_value_first_seen(&row, entity.old_value_first_seen.as_deref())?;
-        let dates = codec::carry_first_seen(
-            &new_properties,
-            &old_properties,
-            &old_dates,
-            &entity.old_first_seen,
-            now,
-        );
-        self.value_first_seen
-            .push(codec::encode_value_first_seen(&dates)?);
+        self.value_first_seen.push(rewritten.value_first_seen);
         self.entity_id.push(entity.entity_id);
         self.schema.push(entity.schema);
         self.content_hash.push(entity.content_hash);
         self.sensitivity.push(entity.sensitivity);
         self.confidence.push(entity.confidence);
-        self.properties.push(entity.properties);
+        self.properties.push(properties);
         self.first_seen.push(entity.old_first_seen);
-        Ok(())
+        self.key_id.push(key_id);
     }
 
     fn into_columns(self, dataset: &str, now: &str, version_id: i64) -> Vec<Column> {
@@ -163,6 +219,7 @@ impl ChangedColumns {
             Column::Text(self.first_seen),
             Column::Text(vec![now.to_string(); count]),
             Column::Int(vec![version_id; count]),
+            Column::OptionalInt(self.key_id),
         ]
     }
 }
@@ -234,6 +291,7 @@ impl Merge<'_> {
                 .bind(&request.title)
                 .bind(request.sensitivity.as_str())
                 .bind(now)
+                .bind(request.owner_organisation)
                 .execute(&mut *c)
                 .await?;
             sqlx::query_scalar(INSERT_VERSION)
@@ -273,6 +331,7 @@ impl Merge<'_> {
             .await?
             .rows_affected());
         self.execute_for_dataset(RESET_REFS).await?;
+        self.execute_for_dataset(RESET_NAMES).await?;
         self.execute_for_dataset(DELETE_REMOVED).await?;
         on_conn!(&mut *self.conn, |c| sqlx::query(INSERT_ADDED)
             .bind(&request.dataset)
@@ -282,6 +341,14 @@ impl Merge<'_> {
             .await?
             .rows_affected());
         self.execute_for_dataset(INSERT_REFS).await?;
+        for kind in ["added", "changed"] {
+            on_conn!(&mut *self.conn, |c| sqlx::query(INSERT_NAMES)
+                .bind(&request.dataset)
+                .bind(kind)
+                .execute(&mut *c)
+                .await?
+                .rows_affected());
+        }
 
         let summary = ImportSummary {
             dataset: request.dataset.clone(),
@@ -341,7 +408,10 @@ impl Merge<'_> {
             after = last.entity_id.clone();
             let mut columns = ChangedColumns::with_capacity(page.len());
             for entity in page {
-                columns.push(dataset, entity, now)?;
+                let rewritten = self
+                    .keys
+                    .retrying(|ring| rewrite(dataset, &entity, now, ring))?;
+                columns.push(entity, rewritten);
             }
             insert_rows(
                 self.conn,

@@ -28,7 +28,9 @@ pub(crate) static DIALECT: Dialect = Dialect {
             content_hash TEXT,
             sensitivity  TEXT,
             confidence   DOUBLE PRECISION,
-            properties   TEXT
+            properties   TEXT,
+            key_id       BIGINT,
+            names        TEXT
         )"#,
         r#"CREATE TEMP TABLE import_staging_refs (
             source_id TEXT COLLATE "C" NOT NULL,

@@ -32,7 +32,9 @@ pub(crate) static DIALECT: Dialect = Dialect {
             content_hash TEXT,
             sensitivity  TEXT,
             confidence   REAL,
-            properties   TEXT
+            properties   TEXT,
+            key_id       INTEGER,
+            names        TEXT
         )",
         "CREATE TEMP TABLE import_staging_refs (
             source_id TEXT NOT NULL,

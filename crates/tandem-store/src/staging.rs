@@ -5,14 +5,18 @@
 //! was when the import began; the merge refuses to run if the dataset got a version since.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use tandem_core::Entity;
+use tandem_core::{Entity, Sensitivity};
 
 use crate::Result;
 use crate::codec::{self, RowName};
+use crate::crypto::Keyring;
 use crate::db::{
     Column, Conn, Dialect, Scalar, execute_for_ids, fetch_for_ids, insert_rows, on_conn,
 };
+use crate::names;
+use crate::protect::{self, Field, Keys};
 
 /// Rows of references per insert (three values each).
 const REFS_PER_INSERT: usize = 3000;
@@ -22,23 +26,50 @@ const REFS_PER_INSERT: usize = 3000;
 pub(crate) struct PreparedPut {
     entity: Entity,
     content_hash: String,
+    /// As stored: JSON, or sealed for a protected entity.
     properties: String,
+    /// The key that sealed `properties`.
+    key_id: Option<i64>,
     refs: Vec<(String, String)>,
+    /// The entity's row of the names index (see names.rs); `None` when it has no names
+    /// (protected entities have none). It rides on the staged row, so that replacing a staged
+    /// entity replaces its names too.
+    names: Option<String>,
     /// Replace what is staged for the id rather than merge with it: the id was deleted earlier
     /// in this import, or this entity is already the merge of both.
     replaces_staged: bool,
 }
 
 impl PreparedPut {
-    pub(crate) fn new(entity: Entity, replaces_staged: bool) -> Result<PreparedPut> {
+    /// Protected entities are sealed here, before they reach the staging tables (which SQLite
+    /// may spill to a temporary file).
+    pub(crate) fn new(
+        entity: Entity,
+        replaces_staged: bool,
+        dataset: &str,
+        ring: Option<&Keyring>,
+    ) -> Result<PreparedPut> {
         let refs = entity
             .references()
             .map(|(prop, target)| (prop.to_string(), target.to_string()))
             .collect();
+        let json = codec::encode_properties(&entity.properties)?;
+        let (properties, key_id) = if entity.sensitivity == Sensitivity::Protected {
+            let place = RowName {
+                dataset,
+                entity_id: &entity.id,
+            };
+            let (sealed, key_id) = protect::seal(ring, Field::Properties, &place, &json)?;
+            (sealed, Some(key_id))
+        } else {
+            (json, None)
+        };
         Ok(PreparedPut {
             content_hash: entity.content_hash(),
-            properties: codec::encode_properties(&entity.properties)?,
+            properties,
+            key_id,
             refs,
+            names: names::index_row(&entity),
             entity,
             replaces_staged,
         })
@@ -80,6 +111,8 @@ struct StagedRow {
     sensitivity: Option<&'static str>,
     confidence: Option<f64>,
     properties: Option<String>,
+    key_id: Option<i64>,
+    names: Option<String>,
 }
 
 impl StagedRow {
@@ -92,6 +125,8 @@ impl StagedRow {
             sensitivity: Some(put.entity.sensitivity.as_str()),
             confidence: put.entity.confidence.map(f64::from),
             properties: Some(put.properties.clone()),
+            key_id: put.key_id,
+            names: put.names.clone(),
         }
     }
 
@@ -108,17 +143,20 @@ impl StagedRow {
             sensitivity: None,
             confidence: None,
             properties: None,
+            key_id: None,
+            names: None,
         }
     }
 }
 
 const STAGE_HEAD: &str = "INSERT INTO import_staging \
-    (entity_id, batch_no, kind, schema, content_hash, sensitivity, confidence, properties)";
+    (entity_id, batch_no, kind, schema, content_hash, sensitivity, confidence, properties, key_id, \
+    names)";
 const STAGE_SKIP: &str = " ON CONFLICT (entity_id) DO NOTHING";
 const STAGE_REPLACE: &str = " ON CONFLICT (entity_id) DO UPDATE SET batch_no = excluded.batch_no, \
     kind = excluded.kind, schema = excluded.schema, content_hash = excluded.content_hash, \
     sensitivity = excluded.sensitivity, confidence = excluded.confidence, \
-    properties = excluded.properties";
+    properties = excluded.properties, key_id = excluded.key_id, names = excluded.names";
 
 #[derive(sqlx::FromRow)]
 struct StagedEntity {
@@ -131,19 +169,26 @@ struct StagedEntity {
 
 impl StagedEntity {
     /// None for a staged deletion.
-    fn into_entity(self) -> Result<Option<Entity>> {
+    fn to_entity(&self, dataset: &str, ring: Option<&Keyring>) -> Result<Option<Entity>> {
         let (Some(schema), Some(sensitivity), Some(properties)) =
-            (self.schema, self.sensitivity, self.properties)
+            (&self.schema, &self.sensitivity, &self.properties)
         else {
             return Ok(None);
         };
         let row = RowName {
-            dataset: "(import staging)",
+            dataset,
             entity_id: &self.entity_id,
         };
-        let properties = codec::decode_properties(&row, &properties)?;
-        let sensitivity = codec::decode_sensitivity(&row, &sensitivity)?;
-        codec::rebuild_entity(&row, schema, properties, sensitivity, self.confidence).map(Some)
+        let sensitivity = codec::decode_sensitivity(&row, sensitivity)?;
+        let properties = codec::decode_stored_properties(&row, sensitivity, properties, ring)?;
+        codec::rebuild_entity(
+            &row,
+            schema.clone(),
+            properties,
+            sensitivity,
+            self.confidence,
+        )
+        .map(Some)
     }
 }
 
@@ -152,6 +197,7 @@ pub(crate) struct Stager {
     conn: Conn,
     dialect: &'static Dialect,
     dataset: String,
+    keys: Arc<Keys>,
     batch_no: i64,
 }
 
@@ -160,6 +206,7 @@ impl Stager {
         mut conn: Conn,
         dialect: &'static Dialect,
         dataset: String,
+        keys: Arc<Keys>,
     ) -> Result<Stager> {
         for statement in dialect.create_staging {
             on_conn!(&mut conn, |c| sqlx::query(*statement)
@@ -171,6 +218,7 @@ impl Stager {
             conn,
             dialect,
             dataset,
+            keys,
             batch_no: 0,
         })
     }
@@ -269,6 +317,8 @@ impl Stager {
         let mut sensitivity = Vec::with_capacity(count);
         let mut confidence = Vec::with_capacity(count);
         let mut properties = Vec::with_capacity(count);
+        let mut key_id = Vec::with_capacity(count);
+        let mut names = Vec::with_capacity(count);
         for row in rows {
             entity_id.push(row.entity_id);
             kind.push(row.kind.to_string());
@@ -277,6 +327,8 @@ impl Stager {
             sensitivity.push(row.sensitivity.map(str::to_string));
             confidence.push(row.confidence);
             properties.push(row.properties);
+            key_id.push(row.key_id);
+            names.push(row.names);
         }
         let columns = vec![
             Column::Text(entity_id),
@@ -287,6 +339,8 @@ impl Stager {
             Column::OptionalText(sensitivity),
             Column::OptionalFloat(confidence),
             Column::OptionalText(properties),
+            Column::OptionalInt(key_id),
+            Column::OptionalText(names),
         ];
         insert_rows(
             &mut self.conn,
@@ -324,14 +378,17 @@ impl Stager {
             let Some(put) = position.get(&row.entity_id).and_then(|&i| puts.get_mut(i)) else {
                 continue;
             };
-            let merged = match row.into_entity()? {
+            let dataset = self.dataset.as_str();
+            let earlier = self.keys.retrying(|ring| row.to_entity(dataset, ring))?;
+            let merged = match earlier {
                 Some(mut earlier) => {
                     crate::import::merge_into(&mut earlier, &put.entity)?;
                     earlier
                 }
                 None => put.entity.clone(),
             };
-            *put = PreparedPut::new(merged, true)?;
+            let ring = self.keys.current();
+            *put = PreparedPut::new(merged, true, dataset, ring.as_deref())?;
         }
         Ok(())
     }

@@ -9,40 +9,64 @@ use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use tandem_core::{Provenance, Sensitivity, Statement};
 
 use crate::codec::{self, RowName};
-use crate::db::{Connector, Dialect, Pool, on_pool};
+use crate::crypto::Keyring;
+use crate::db::{Connector, Dialect, Pool, Scalar, fetch_bound, on_pool};
 use crate::import::{self, OpenImport, OpenImports};
+use crate::protect::{Keys, needs_reload};
+use crate::security::{
+    ApiToken, AuditEntry, AuditFilter, AuditVerification, NewAuditEntry, NewUser, Organisation,
+    Session, User,
+};
 use crate::{
     ChangeKind, DatasetSummary, DatasetVersion, EntityChange, ImportRequest, ImportSession, Job,
-    JobState, Result, Store, StoreError, StoredEntity,
+    JobState, Result, Store, StoreError, StoredEntity, accounts, audit, maintenance, names,
 };
 
 /// Entities per page when streaming.
 const PAGE: i64 = 1000;
 
 pub(crate) struct SqlStore {
-    pool: Pool,
-    connector: Connector,
-    dialect: &'static Dialect,
+    pub(crate) pool: Pool,
+    pub(crate) connector: Connector,
+    pub(crate) dialect: &'static Dialect,
     open_imports: OpenImports,
+    pub(crate) keys: Arc<Keys>,
 }
 
 impl SqlStore {
-    pub(crate) fn new(pool: Pool, connector: Connector, dialect: &'static Dialect) -> SqlStore {
+    pub(crate) fn new(
+        pool: Pool,
+        connector: Connector,
+        dialect: &'static Dialect,
+        keys: Keys,
+    ) -> SqlStore {
         SqlStore {
             pool,
             connector,
             dialect,
             open_imports: Arc::new(Mutex::new(HashSet::new())),
+            keys: Arc::new(keys),
         }
     }
 }
 
-/// The columns of an entity row with its version, as [`EntityRow`] reads them.
+/// The columns that [`EntityRow`] reads: `e` is the entity row, `v` its version, `d` its
+/// dataset.
+macro_rules! entity_columns {
+    () => {
+        "e.dataset, e.entity_id, e.schema, e.sensitivity, e.confidence, e.properties, \
+         e.value_first_seen, e.first_seen, e.last_seen, v.version, d.owner_organisation"
+    };
+}
+
 macro_rules! entity_select {
     () => {
-        "SELECT e.dataset, e.entity_id, e.schema, e.sensitivity, e.confidence, e.properties, \
-         e.value_first_seen, e.first_seen, e.last_seen, v.version \
-         FROM entities e JOIN dataset_versions v ON v.id = e.version_id "
+        concat!(
+            "SELECT ",
+            entity_columns!(),
+            " FROM entities e JOIN dataset_versions v ON v.id = e.version_id \
+             JOIN datasets d ON d.name = e.dataset "
+        )
     };
 }
 
@@ -58,11 +82,14 @@ const PAGE_OF_ALL: &str = concat!(
     entity_select!(),
     "WHERE (e.entity_id, e.dataset) > ($1, $2) ORDER BY e.entity_id, e.dataset LIMIT $3"
 );
-const REFERENCING: &str = "SELECT e.dataset, e.entity_id, e.schema, e.sensitivity, \
-    e.confidence, e.properties, e.value_first_seen, e.first_seen, e.last_seen, v.version \
-    FROM (SELECT DISTINCT dataset, source_id FROM entity_refs WHERE target_id = $1) r \
+const REFERENCING: &str = concat!(
+    "SELECT ",
+    entity_columns!(),
+    " FROM (SELECT DISTINCT dataset, source_id FROM entity_refs WHERE target_id = $1) r \
     JOIN entities e ON e.dataset = r.dataset AND e.entity_id = r.source_id \
-    JOIN dataset_versions v ON v.id = e.version_id ORDER BY e.entity_id, e.dataset";
+    JOIN dataset_versions v ON v.id = e.version_id \
+    JOIN datasets d ON d.name = e.dataset ORDER BY e.entity_id, e.dataset"
+);
 
 #[derive(sqlx::FromRow)]
 struct EntityRow {
@@ -76,34 +103,49 @@ struct EntityRow {
     first_seen: String,
     last_seen: String,
     version: String,
+    owner_organisation: Option<i64>,
 }
 
 impl EntityRow {
-    fn into_stored(self) -> Result<StoredEntity> {
-        let row = RowName {
+    fn name(&self) -> RowName<'_> {
+        RowName {
             dataset: &self.dataset,
             entity_id: &self.entity_id,
-        };
-        let properties = codec::decode_properties(&row, &self.properties)?;
+        }
+    }
+
+    fn to_stored(&self, ring: Option<&Keyring>) -> Result<StoredEntity> {
+        let row = self.name();
         let sensitivity = codec::decode_sensitivity(&row, &self.sensitivity)?;
-        let entity =
-            codec::rebuild_entity(&row, self.schema, properties, sensitivity, self.confidence)?;
+        let properties =
+            codec::decode_stored_properties(&row, sensitivity, &self.properties, ring)?;
+        let entity = codec::rebuild_entity(
+            &row,
+            self.schema.clone(),
+            properties,
+            sensitivity,
+            self.confidence,
+        )?;
         Ok(StoredEntity {
-            dataset: self.dataset,
+            dataset: self.dataset.clone(),
             entity,
-            first_seen: self.first_seen,
-            last_seen: self.last_seen,
+            first_seen: self.first_seen.clone(),
+            last_seen: self.last_seen.clone(),
+            owner_organisation: self.owner_organisation,
         })
     }
 
-    fn into_statements(self) -> Result<Vec<Statement>> {
-        let row = RowName {
-            dataset: &self.dataset,
-            entity_id: &self.entity_id,
-        };
-        let properties = codec::decode_properties(&row, &self.properties)?;
-        let dates = codec::decode_value_first_seen(&row, self.value_first_seen.as_deref())?;
+    fn to_statements(&self, ring: Option<&Keyring>) -> Result<Vec<Statement>> {
+        let row = self.name();
         let sensitivity = codec::decode_sensitivity(&row, &self.sensitivity)?;
+        let properties =
+            codec::decode_stored_properties(&row, sensitivity, &self.properties, ring)?;
+        let dates = codec::decode_stored_value_first_seen(
+            &row,
+            sensitivity,
+            self.value_first_seen.as_deref(),
+            ring,
+        )?;
         let mut statements = Vec::new();
         for (prop, values) in properties {
             for value in values {
@@ -131,7 +173,7 @@ impl EntityRow {
     }
 }
 
-const DATASETS: &str = "SELECT d.name, d.title, d.sensitivity, \
+const DATASETS: &str = "SELECT d.name, d.title, d.sensitivity, d.owner_organisation, \
     (SELECT v.version FROM dataset_versions v WHERE v.dataset = d.name ORDER BY v.id DESC LIMIT 1) \
     AS version FROM datasets d ORDER BY d.name";
 const SCHEMA_COUNTS: &str =
@@ -147,6 +189,7 @@ struct DatasetRow {
     name: String,
     title: Option<String>,
     sensitivity: String,
+    owner_organisation: Option<i64>,
     version: Option<String>,
 }
 
@@ -310,6 +353,41 @@ impl SqlStore {
             .await?))
     }
 
+    /// Decodes rows with the current keys; rows sealed under a key that another process added
+    /// since make the keys reload, once, and are decoded again.
+    fn decode_rows<T>(
+        &self,
+        rows: &[EntityRow],
+        decode: impl Fn(&EntityRow, Option<&Keyring>) -> Result<T>,
+    ) -> Vec<Result<T>> {
+        let ring = self.keys.current();
+        let mut decoded: Vec<Result<T>> = rows
+            .iter()
+            .map(|row| decode(row, ring.as_deref()))
+            .collect();
+        let stale = |result: &Result<T>| matches!(result, Err(err) if needs_reload(err));
+        if decoded.iter().any(stale) {
+            if let Err(err) = self.keys.reload() {
+                tracing::warn!(error = %err, "field-encryption keys could not be reloaded");
+                return decoded;
+            }
+            let ring = self.keys.current();
+            for (row, result) in rows.iter().zip(decoded.iter_mut()) {
+                if stale(result) {
+                    *result = decode(row, ring.as_deref());
+                }
+            }
+        }
+        decoded
+    }
+
+    async fn stored_entities(&self, sql: &'static str, id: &str) -> Result<Vec<StoredEntity>> {
+        let rows = self.entity_rows(sql, id).await?;
+        self.decode_rows(&rows, EntityRow::to_stored)
+            .into_iter()
+            .collect()
+    }
+
     async fn job_rows(&self, sql: &'static str, value: i64) -> Result<Vec<JobRow>> {
         Ok(on_pool!(&self.pool, |pool| sqlx::query_as(sql)
             .bind(value)
@@ -326,7 +404,8 @@ impl Store for SqlStore {
 
     async fn begin_import(&self, request: ImportRequest) -> Result<Box<dyn ImportSession + '_>> {
         let guard = OpenImport::register(&self.open_imports, &request.dataset)?;
-        import::begin(&self.connector, self.dialect, request, guard).await
+        let keys = Arc::clone(&self.keys);
+        import::begin(&self.connector, self.dialect, keys, request, guard).await
     }
 
     async fn datasets(&self) -> Result<Vec<DatasetSummary>> {
@@ -354,6 +433,7 @@ impl Store for SqlStore {
                     name: row.name,
                     title: row.title,
                     sensitivity,
+                    owner_organisation: row.owner_organisation,
                 })
             })
             .collect()
@@ -414,17 +494,14 @@ impl Store for SqlStore {
     }
 
     async fn entity(&self, id: &str) -> Result<Vec<StoredEntity>> {
-        self.entity_rows(ENTITY_BY_ID, id)
-            .await?
-            .into_iter()
-            .map(EntityRow::into_stored)
-            .collect()
+        self.stored_entities(ENTITY_BY_ID, id).await
     }
 
     async fn statements(&self, entity_id: &str) -> Result<Vec<Statement>> {
+        let rows = self.entity_rows(ENTITY_BY_ID, entity_id).await?;
         let mut statements = Vec::new();
-        for row in self.entity_rows(ENTITY_BY_ID, entity_id).await? {
-            statements.extend(row.into_statements()?);
+        for row in self.decode_rows(&rows, EntityRow::to_statements) {
+            statements.extend(row?);
         }
         Ok(statements)
     }
@@ -448,8 +525,7 @@ impl Store for SqlStore {
                     }
                     _ => None,
                 };
-                let page: Vec<Result<StoredEntity>> =
-                    rows.into_iter().map(EntityRow::into_stored).collect();
+                let page = self.decode_rows(&rows, EntityRow::to_stored);
                 Ok(Some((page, next)))
             },
         );
@@ -457,11 +533,7 @@ impl Store for SqlStore {
     }
 
     async fn referencing(&self, id: &str) -> Result<Vec<StoredEntity>> {
-        self.entity_rows(REFERENCING, id)
-            .await?
-            .into_iter()
-            .map(EntityRow::into_stored)
-            .collect()
+        self.stored_entities(REFERENCING, id).await
     }
 
     async fn create_job(&self, kind: &str, params: serde_json::Value) -> Result<Job> {
@@ -564,5 +636,139 @@ impl Store for SqlStore {
             .collect::<Result<Vec<_>>>()?;
         jobs.sort_by_key(|job| job.id);
         Ok(jobs)
+    }
+
+    async fn search_entities(
+        &self,
+        text: &str,
+        schema: Option<&str>,
+        limit: u32,
+        ceiling: Sensitivity,
+    ) -> Result<Vec<StoredEntity>> {
+        let Some(query) = names::search_query(text, schema, limit, ceiling, entity_columns!())?
+        else {
+            return Ok(Vec::new());
+        };
+        let mut values: Vec<Scalar> = query.values.into_iter().map(Scalar::Text).collect();
+        values.push(Scalar::Int(query.limit));
+        let rows: Vec<EntityRow> = fetch_bound(&self.pool, query.sql, values).await?;
+        self.decode_rows(&rows, EntityRow::to_stored)
+            .into_iter()
+            .collect()
+    }
+
+    async fn create_organisation(&self, name: &str, title: &str) -> Result<Organisation> {
+        accounts::create_organisation(&self.pool, name, title).await
+    }
+
+    async fn organisations(&self) -> Result<Vec<Organisation>> {
+        accounts::organisations(&self.pool).await
+    }
+
+    async fn create_user(&self, user: NewUser) -> Result<User> {
+        accounts::create_user(&self.pool, user).await
+    }
+
+    async fn user(&self, id: i64) -> Result<Option<User>> {
+        accounts::user(&self.pool, id).await
+    }
+
+    async fn user_by_name(&self, username: &str) -> Result<Option<User>> {
+        accounts::user_by_name(&self.pool, username).await
+    }
+
+    async fn users(&self) -> Result<Vec<User>> {
+        accounts::users(&self.pool).await
+    }
+
+    async fn set_user_disabled(&self, id: i64, disabled: bool) -> Result<()> {
+        accounts::set_user_disabled(&self.pool, id, disabled).await
+    }
+
+    async fn set_password(&self, id: i64, password_hash: &str, must_change: bool) -> Result<()> {
+        accounts::set_password(&self.pool, id, password_hash, must_change).await
+    }
+
+    async fn record_login_failure(
+        &self,
+        id: i64,
+        threshold: u32,
+        lock_until: &str,
+    ) -> Result<User> {
+        accounts::record_login_failure(&self.pool, id, threshold, lock_until).await
+    }
+
+    async fn record_login_success(&self, id: i64) -> Result<()> {
+        accounts::record_login_success(&self.pool, id).await
+    }
+
+    async fn create_session(&self, session: Session) -> Result<()> {
+        accounts::create_session(&self.pool, session).await
+    }
+
+    async fn session(&self, token_hash: &str) -> Result<Option<Session>> {
+        accounts::session(&self.pool, token_hash).await
+    }
+
+    async fn touch_session(&self, token_hash: &str, at: &str) -> Result<()> {
+        accounts::touch_session(&self.pool, token_hash, at).await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        accounts::delete_session(&self.pool, token_hash).await
+    }
+
+    async fn delete_user_sessions(&self, user_id: i64) -> Result<()> {
+        accounts::delete_user_sessions(&self.pool, user_id).await
+    }
+
+    async fn create_api_token(
+        &self,
+        user_id: i64,
+        name: &str,
+        token_hash: &str,
+        expires_at: Option<&str>,
+    ) -> Result<ApiToken> {
+        accounts::create_api_token(&self.pool, user_id, name, token_hash, expires_at).await
+    }
+
+    async fn api_token(&self, token_hash: &str) -> Result<Option<ApiToken>> {
+        accounts::api_token(&self.pool, token_hash).await
+    }
+
+    async fn api_tokens(&self, user_id: Option<i64>) -> Result<Vec<ApiToken>> {
+        accounts::api_tokens(&self.pool, user_id).await
+    }
+
+    async fn revoke_api_token(&self, id: i64) -> Result<()> {
+        accounts::revoke_api_token(&self.pool, id).await
+    }
+
+    async fn touch_api_token(&self, id: i64) -> Result<()> {
+        accounts::touch_api_token(&self.pool, id).await
+    }
+
+    async fn audit(&self, entry: NewAuditEntry) -> Result<AuditEntry> {
+        audit::append(&self.pool, entry).await
+    }
+
+    async fn audit_entries(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
+        audit::entries(&self.pool, filter).await
+    }
+
+    async fn verify_audit(&self) -> Result<AuditVerification> {
+        audit::verify(&self.pool).await
+    }
+
+    async fn reload_keys(&self) -> Result<()> {
+        self.keys.reload()
+    }
+
+    async fn reencrypt(&self) -> Result<u64> {
+        maintenance::reencrypt(self, false).await
+    }
+
+    async fn key_usage(&self) -> Result<BTreeMap<u32, u64>> {
+        maintenance::key_usage(&self.pool).await
     }
 }
