@@ -14,8 +14,9 @@ trap 'rm -rf "$WORK"' EXIT
 
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time; }
 cargo build --release -q -p tandem -p tandem-ingest --examples --bins
-BIN=target/release/tandem
-GEN=target/release/examples/synthetic_ftm
+TARGET=${CARGO_TARGET_DIR:-target}
+BIN=$TARGET/release/tandem
+GEN=$TARGET/release/examples/synthetic_ftm
 
 db_url() { echo "${TANDEM_BENCH_DB:-sqlite://$WORK/$1.db}"; }
 

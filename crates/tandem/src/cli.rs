@@ -19,6 +19,15 @@ pub struct Cli {
     /// Print results as JSON, for scripts.
     #[arg(long, global = true)]
     pub json: bool,
+    /// The field-encryption key file (created with a fresh key when missing). `TANDEM_KEYS` may
+    /// hold the keys themselves instead. Never store it beside the database's backups.
+    #[arg(
+        long,
+        global = true,
+        env = "TANDEM_KEY_FILE",
+        default_value = "tandem.key"
+    )]
+    pub key_file: PathBuf,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -45,6 +54,88 @@ pub enum Command {
     Jobs(JobsArgs),
     /// Fill the store with a synthetic, fictional smuggling ecosystem to explore.
     Demo(DemoArgs),
+    /// Start the web UI and JSON API.
+    Serve(ServeArgs),
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Inspect and verify the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Manage field-encryption keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "TANDEM_BIND")]
+    pub bind: Option<std::net::SocketAddr>,
+    /// The URL people reach Tandem at; https:// turns on Secure cookies.
+    #[arg(long, env = "TANDEM_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// A TOML settings file (flags and TANDEM_… variables take precedence).
+    #[arg(long, env = "TANDEM_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Fill the store with the demo ecosystem first, when it is not there yet.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a user; prints a one-time password they must change at first sign-in.
+    Add {
+        username: String,
+        /// Full name.
+        #[arg(long)]
+        name: String,
+        /// Organisation short name (created when new).
+        #[arg(long)]
+        org: String,
+        /// admin, analyst, caseworker or viewer.
+        #[arg(long)]
+        role: String,
+    },
+    /// List users.
+    List,
+    /// Disable a user and end their sessions.
+    Disable { username: String },
+    /// Give a user a new one-time password (also lifts a lockout).
+    Reset { username: String },
+    /// Create an API token for a user's programs; the secret is printed once.
+    Token {
+        username: String,
+        /// What the token is for.
+        #[arg(long)]
+        name: String,
+        /// Days until it expires.
+        #[arg(long, default_value_t = 90)]
+        days: u32,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Prove the hash chain intact, or name the first entry that was altered or removed.
+    Verify,
+    /// The latest entries.
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Only actions starting with this (e.g. login, protected., user.).
+        #[arg(long)]
+        action: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Add a new key, re-encrypt every protected value with it, then retire the old keys.
+    Rotate,
+    /// Which keys exist and how many protected values each encrypts.
+    Status,
 }
 
 #[derive(Args, Debug, Clone)]

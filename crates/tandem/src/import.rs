@@ -332,6 +332,7 @@ async fn import_in_session(
             mode: plan.mode,
             sensitivity: plan.sensitivity,
             source: plan.source.clone(),
+            owner_organisation: None,
         })
         .await?;
     let bar = progress::counter(&format!("importing {}", plan.dataset));

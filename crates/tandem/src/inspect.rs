@@ -7,13 +7,7 @@ use serde_json::json;
 use tandem_store::Store;
 
 use crate::cli::{DatasetsArgs, EntityArgs, JobsArgs, Output};
-
-fn print_json(value: &serde_json::Value) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).unwrap_or_default()
-    );
-}
+use crate::print_json;
 
 pub async fn stats(store: &dyn Store, out: Output) -> anyhow::Result<()> {
     let datasets = store.datasets().await?;

@@ -1,5 +1,6 @@
 //! `tandem`: the command line. `tandem [--db URL] [--json] <noun> <verb> …`
 
+mod admin;
 mod cli;
 mod demo;
 mod export;
@@ -8,6 +9,7 @@ mod inspect;
 mod progress;
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Parser;
 
@@ -45,12 +47,36 @@ fn main() -> ExitCode {
     }
 }
 
+pub fn print_json(value: &serde_json::Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    );
+}
+
+/// The field-encryption keys: `TANDEM_KEYS` when set, else the key file (created when missing).
+fn key_source(cli: &Cli) -> tandem_store::KeySource {
+    match std::env::var("TANDEM_KEYS") {
+        Ok(text) if !text.trim().is_empty() => tandem_store::KeySource::Text(text),
+        _ => tandem_store::KeySource::File(cli.key_file.clone()),
+    }
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let store = tandem_store::open(&cli.db).await.map_err(|err| {
-        anyhow::anyhow!("cannot open the store at {}: {err}", redact_url(&cli.db))
-    })?;
+    let store: Arc<dyn tandem_store::Store> = Arc::from(
+        tandem_store::open_with_keys(&cli.db, key_source(&cli))
+            .await
+            .map_err(|err| {
+                anyhow::anyhow!("cannot open the store at {}: {err}", redact_url(&cli.db))
+            })?,
+    );
+    let store_ref = store.as_ref();
     let out = cli::Output { json: cli.json };
     match cli.command {
+        Command::Serve(args) => admin::serve(store.clone(), cli.key_file, args, out).await,
+        Command::User(command) => admin::user(store.clone(), command, out).await,
+        Command::Audit(command) => admin::audit(store_ref, command, out).await,
+        Command::Keys(command) => admin::keys(store_ref, &cli.key_file, command, out).await,
         Command::Import(args) => import::run(store.as_ref(), args, out).await,
         Command::Export(args) => export::run(store.as_ref(), args).await,
         Command::Datasets(args) => inspect::datasets(store.as_ref(), args, out).await,
