@@ -1,0 +1,59 @@
+"""Prints Tandem and logic-v2 side by side from the JSON files bench/match/run.sh collected."""
+
+import json
+import os
+import sys
+
+out = sys.argv[1]
+
+
+def load(name):
+    path = os.path.join(out, name)
+    return json.load(open(path)) if os.path.exists(path) else None
+
+
+def ratio(a, b):
+    return "%.0f×" % (a / b) if a and b else "n/a"
+
+
+t, p = load("tandem_pairs.json"), load("logicv2_pairs.json")
+if t and p:
+    m = t["report"]
+    print("== Labelled pairs (name_pairs_dev.csv, threshold 0.7)")
+    print("%-10s %5s %5s %5s %5s %9s %7s %6s %12s %12s" % ("system", "TP", "FP", "TN", "FN", "precision", "recall", "F1", "µs/pair CPU", "µs/pair wall"))
+    print("%-10s %5d %5d %5d %5d %9.3f %7.3f %6.3f %12.2f %12.2f" % ("tandem", m["tp"], m["fp"], m["tn"], m["fn"], m["precision"], m["recall"], m["f1"], t["us_per_pair"], t["us_per_pair_wall"]))
+    print("%-10s %5d %5d %5d %5d %9.3f %7.3f %6.3f %12.2f %12.2f" % ("logic-v2", p["tp"], p["fp"], p["tn"], p["fn"], p["precision"], p["recall"], p["f1"], p["us_per_pair"], p["us_per_pair_wall"]))
+    print("speed: tandem is %s faster per pair (CPU), %s (wall); scoring pre-analysed names %.2f µs (%s)" % (
+        ratio(p["us_per_pair"], t["us_per_pair"]), ratio(p["us_per_pair_wall"], t["us_per_pair_wall"]),
+        t["us_scoring_only"], ratio(p["us_per_pair"], t["us_scoring_only"])))
+    print()
+
+t, p = load("tandem_perturb.json"), load("logicv2_perturb.json")
+if t and p:
+    print("== Perturbations of SDN and UN names (recall at 0.7)")
+    print("%-22s %6s %14s %10s %16s" % ("class", "n", "tandem search", "rank-1", "pairwise t / v2"))
+    for cls, r in sorted(t["search"]["by_class"].items()):
+        pw = t["pairwise"].get(cls, {}).get("recall", 0.0)
+        v2 = p["pairwise"].get(cls, {}).get("recall", float("nan"))
+        print("%-22s %6d %14.3f %10.3f %8.3f / %.3f" % (cls, r["n"], r["recall"], r["rank1_rate"], pw, v2))
+    print()
+
+for label in ("names", "qualified"):
+    t, p = load("tandem_negatives_%s.json" % label), load("logicv2_negatives_%s.json" % label)
+    if t and p:
+        r = t["report"]
+        print("== False positives on synthetic negatives (%s)" % ("name only" if label == "names" else "with birth date and nationality"))
+        print("tandem:   %d of %d rows alerted, %.2f per 1,000 (95%% Wilson %.2f–%.2f), %.1f s" % (
+            r["alerted"], r["rows"], r["per_1000"], r["wilson_low"] * 1000, r["wilson_high"] * 1000, t["seconds"]))
+        print("logic-v2: %d of %d rows alerted, %.2f per 1,000 (rescoring Tandem's top candidates, %d pairs, %.0f µs a pair)" % (
+            p["alerted"], p["rows"], p["per_1000"], p["pairs_scored"], p["us_per_pair"]))
+        for group, g in sorted(r["by_group"].items()):
+            pg = p["by_group"].get(group, {"rows": 0, "alerted": 0})
+            print("  %-12s %6d rows  tandem %5.2f ‰  logic-v2 %5.2f ‰" % (
+                group, g["rows"], g["per_1000"], 1000.0 * pg["alerted"] / pg["rows"] if pg["rows"] else 0.0))
+        print()
+
+b = load("tandem_batch.json")
+if b:
+    print("== Batch screening: %d queries against SDN + UN in %.1f s on %d threads (%.0f queries/s; index built in %.2f s)" % (
+        b["queries"], b["seconds"], b["threads"], b["per_second"], b["index_build_seconds"]))

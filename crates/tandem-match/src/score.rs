@@ -1,0 +1,735 @@
+//! Scoring a query entity against a candidate entity, with explanations.
+//!
+//! The shape follows nomenklatura's logic-v2, which yente clients expect: the score is the
+//! best *main* feature (names, weak aliases, identifiers) times its weight; when one fired,
+//! *qualifiers* (birth dates, countries, gender) add their soft penalties; the result is
+//! clamped to [0, 1]. Lists disagree about birth dates and nationalities of one person, so the
+//! penalties together are capped: no qualifier may turn a strong name match into no match.
+//! Every feature that fired is explained with its score, weight, the values it used and a
+//! readable detail; names also carry their part alignment.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use tandem_core::value::PartialDate;
+use tandem_core::{Entity, Model, PropertyType};
+
+use crate::align::{self, AlignedPart, NameComparison, NameConfig};
+use crate::error::MatchError;
+use crate::name::{self, AnalyzedName, NameKind};
+
+/// Feature weights and limits. Field names follow nomenklatura's feature names.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MatchConfig {
+    pub name: NameConfig,
+    pub name_match: f64,
+    pub weak_alias_match: f64,
+    pub identifier_match: f64,
+    /// Identifiers that name one thing worldwide (IMO, LEI, INN, OGRN, BIC, ISIN…).
+    pub strong_identifier_match: f64,
+    pub dob_year_disjoint: f64,
+    pub dob_day_disjoint: f64,
+    pub country_mismatch: f64,
+    pub gender_mismatch: f64,
+    /// The most all qualifiers together may take off.
+    pub max_qualifier_penalty: f64,
+}
+
+impl Default for MatchConfig {
+    fn default() -> Self {
+        MatchConfig {
+            name: NameConfig::default(),
+            name_match: 1.0,
+            weak_alias_match: 0.8,
+            identifier_match: 0.85,
+            strong_identifier_match: 0.95,
+            dob_year_disjoint: -0.15,
+            dob_day_disjoint: -0.2,
+            country_mismatch: -0.15,
+            gender_mismatch: -0.15,
+            max_qualifier_penalty: 0.25,
+        }
+    }
+}
+
+/// One name of a subject.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubjectName {
+    pub name: AnalyzedName,
+    /// From `weakAlias`: counts at reduced weight.
+    pub weak: bool,
+}
+
+/// An identifier, normalised to upper-case letters and digits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identifier {
+    pub property: String,
+    pub value: String,
+    pub original: String,
+}
+
+/// An entity read for matching: analysed names, identifiers, birth dates, countries, gender.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subject {
+    pub id: String,
+    pub schema: String,
+    pub kind: NameKind,
+    pub names: Vec<SubjectName>,
+    pub identifiers: Vec<Identifier>,
+    pub birth_dates: Vec<PartialDate>,
+    /// Country codes at state level (`ua-cri` counts as `ua`).
+    pub countries: Vec<String>,
+    pub gender: Option<String>,
+}
+
+/// Person-name part properties: given names, then the family name.
+const GIVEN_NAME_PROPERTIES: &[&str] = &["firstName", "secondName", "middleName", "fatherName"];
+const COUNTRY_PROPERTIES: &[&str] = &[
+    "nationality",
+    "citizenship",
+    "country",
+    "birthCountry",
+    "jurisdiction",
+];
+/// Identifier properties that classify rather than identify.
+const NON_IDENTIFYING: &[&str] = &[
+    "programId",
+    "okvedCode",
+    "kppCode",
+    "ticker",
+    "brightQueryOrgId",
+];
+const STRONG_IDENTIFIERS: &[&str] = &[
+    "imoNumber",
+    "mmsi",
+    "leiCode",
+    "innCode",
+    "ogrnCode",
+    "swiftBic",
+    "bikCode",
+    "isinCode",
+    "uniqueEntityId",
+    "npiCode",
+    "wikidataId",
+    "permId",
+    "icaoCode",
+    "bic",
+    "iban",
+];
+
+/// Alternative names written in one value: `Al-Qa'ida/Islamic Army`. A slash between single
+/// letters (`A/S`, `M/V`) is no separator. For persons, a full name in mixed case followed by
+/// a comma and a nickname (the UN's `Ermias Ghermay, Guro`) also stands for the name alone;
+/// lists that write `LAST, First` put the family name in capitals.
+fn alternatives(text: &str, kind: NameKind) -> Vec<&str> {
+    let pieces: Vec<&str> = text.split('/').map(str::trim).collect();
+    let wordy = |p: &&str| {
+        p.split(|c: char| !c.is_alphanumeric())
+            .any(|w| w.chars().count() >= 3)
+    };
+    let mut out = if pieces.len() > 1 && pieces.iter().all(wordy) {
+        pieces
+    } else {
+        vec![text]
+    };
+    if kind == NameKind::Person
+        && let Some((full, nickname)) = text.split_once(',')
+        && !nickname.contains(',')
+        && full.split_whitespace().count() >= 2
+        && nickname.split_whitespace().count() == 1
+        && full.chars().any(char::is_lowercase)
+    {
+        out.push(full.trim());
+    }
+    out
+}
+
+fn normalise_identifier(value: &str) -> String {
+    value
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+impl Subject {
+    /// Reads an entity. Fails when its schema is unknown or it has no name to match on.
+    pub fn from_entity(entity: &Entity) -> Result<Subject, MatchError> {
+        let schema =
+            Model::get()
+                .schema(&entity.schema)
+                .ok_or_else(|| MatchError::UnknownSchema {
+                    id: entity.id.clone(),
+                    schema: entity.schema.clone(),
+                })?;
+        let kind = NameKind::of_schema(schema);
+        let mut names: Vec<SubjectName> = Vec::new();
+        let mut identifiers = Vec::new();
+        let push = |analysed: AnalyzedName, weak: bool, names: &mut Vec<SubjectName>| {
+            if !analysed.is_matchable() {
+                return;
+            }
+            // Only the same words are the same name: aliases that merely run together alike
+            // ("Ali Akbar" and "Aliakbar") stay apart, each with its own parts.
+            match names
+                .iter_mut()
+                .find(|n| n.name.text.eq_ignore_ascii_case(&analysed.text))
+            {
+                // The same name as a strong and a weak alias is strong.
+                Some(existing) => existing.weak &= weak,
+                None => names.push(SubjectName {
+                    name: analysed,
+                    weak,
+                }),
+            }
+        };
+        for (property, values) in &entity.properties {
+            let Some(prop) = schema.property(property) else {
+                continue;
+            };
+            match prop.kind {
+                PropertyType::Name => {
+                    let weak = property == "weakAlias";
+                    for value in values {
+                        for alternative in alternatives(value, kind) {
+                            push(name::analyze(alternative, kind), weak, &mut names);
+                        }
+                    }
+                }
+                PropertyType::Identifier if !NON_IDENTIFYING.contains(&property.as_str()) => {
+                    for value in values {
+                        let normalised = normalise_identifier(value);
+                        // Very short numbers match by accident.
+                        if normalised.len() >= 5 {
+                            identifiers.push(Identifier {
+                                property: property.clone(),
+                                value: normalised,
+                                original: value.clone(),
+                            });
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if kind == NameKind::Person {
+            let given: Vec<&str> = GIVEN_NAME_PROPERTIES
+                .iter()
+                .filter_map(|p| entity.first(p))
+                .collect();
+            let family: Vec<&str> = entity.first("lastName").into_iter().collect();
+            if !family.is_empty() || !given.is_empty() {
+                push(
+                    name::analyze_person_parts(&given, &family),
+                    false,
+                    &mut names,
+                );
+            }
+        }
+        if names.is_empty() {
+            return Err(MatchError::NoNames {
+                id: entity.id.clone(),
+                schema: entity.schema.clone(),
+            });
+        }
+        let birth_dates = entity
+            .get("birthDate")
+            .iter()
+            .filter_map(|d| PartialDate::parse(d))
+            .collect();
+        let mut countries: Vec<String> = COUNTRY_PROPERTIES
+            .iter()
+            .flat_map(|p| entity.get(p))
+            .map(|code| code.split('-').next().unwrap_or(code).to_ascii_lowercase())
+            .collect();
+        countries.sort_unstable();
+        countries.dedup();
+        Ok(Subject {
+            id: entity.id.clone(),
+            schema: schema.name.clone(),
+            kind,
+            names,
+            identifiers,
+            birth_dates,
+            countries,
+            gender: entity.first("gender").map(str::to_string),
+        })
+    }
+}
+
+/// One feature's part in a score, in yente's explanation shape plus weight and alignment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Explanation {
+    pub score: f64,
+    pub weight: f64,
+    pub detail: String,
+    pub query: String,
+    pub candidate: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alignment: Vec<AlignedPart>,
+}
+
+/// A score with its explanations. Serialises to yente's `score`, `match`, `explanations`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MatchScore {
+    pub score: f64,
+    #[serde(rename = "match")]
+    pub is_match: bool,
+    pub explanations: BTreeMap<&'static str, Explanation>,
+}
+
+/// Whether entities of these two schemata can be the same thing (one is the other or
+/// descends from it: a LegalEntity can be a Person, a Person cannot be a Company).
+pub fn schemata_compatible(a: &str, b: &str) -> bool {
+    let model = Model::get();
+    match (model.schema(a), model.schema(b)) {
+        (Some(x), Some(y)) => x.is_a(&y.name) || y.is_a(&x.name),
+        _ => false,
+    }
+}
+
+struct BestName<'a> {
+    comparison: NameComparison,
+    query: &'a AnalyzedName,
+    candidate: &'a AnalyzedName,
+}
+
+fn best_names<'a>(
+    query: &'a Subject,
+    candidate: &'a Subject,
+    config: &NameConfig,
+    weak: bool,
+) -> Option<BestName<'a>> {
+    let mut best: Option<BestName> = None;
+    for q in &query.names {
+        for c in &candidate.names {
+            if (q.weak || c.weak) != weak {
+                continue;
+            }
+            let comparison = align::compare(&q.name, &c.name, config);
+            if best
+                .as_ref()
+                .is_none_or(|b| comparison.score > b.comparison.score)
+            {
+                let done = comparison.score >= 1.0;
+                best = Some(BestName {
+                    comparison,
+                    query: &q.name,
+                    candidate: &c.name,
+                });
+                if done {
+                    break;
+                }
+            }
+        }
+        if best.as_ref().is_some_and(|b| b.comparison.score >= 1.0) {
+            break;
+        }
+    }
+    best
+}
+
+fn join<T: ToString>(values: &[T]) -> String {
+    values
+        .iter()
+        .map(T::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Scores `candidate` as a match for `query`.
+pub fn score(
+    query: &Subject,
+    candidate: &Subject,
+    config: &MatchConfig,
+    threshold: f64,
+) -> MatchScore {
+    let mut explanations = BTreeMap::new();
+    if !schemata_compatible(&query.schema, &candidate.schema) {
+        explanations.insert(
+            "schema_mismatch",
+            Explanation {
+                score: 1.0,
+                weight: 0.0,
+                detail: format!("a {} cannot be a {}", query.schema, candidate.schema),
+                query: query.schema.clone(),
+                candidate: candidate.schema.clone(),
+                alignment: Vec::new(),
+            },
+        );
+        return MatchScore {
+            score: 0.0,
+            is_match: false,
+            explanations,
+        };
+    }
+
+    let mut main = 0.0f64;
+    for (feature, weak, weight) in [
+        ("name_match", false, config.name_match),
+        ("weak_alias_match", true, config.weak_alias_match),
+    ] {
+        if let Some(best) = best_names(query, candidate, &config.name, weak)
+            && best.comparison.score > 0.0
+        {
+            main = main.max(best.comparison.score * weight);
+            let alignment = best.comparison.alignment(best.query, best.candidate);
+            explanations.insert(
+                feature,
+                Explanation {
+                    score: best.comparison.score,
+                    weight,
+                    detail: align::detail(&alignment),
+                    query: best.query.text.clone(),
+                    candidate: best.candidate.text.clone(),
+                    alignment,
+                },
+            );
+        }
+    }
+
+    if let Some((q, c)) = query.identifiers.iter().find_map(|q| {
+        candidate
+            .identifiers
+            .iter()
+            .find(|c| c.value == q.value)
+            .map(|c| (q, c))
+    }) {
+        let strong = STRONG_IDENTIFIERS.contains(&q.property.as_str())
+            || STRONG_IDENTIFIERS.contains(&c.property.as_str());
+        let weight = if strong {
+            config.strong_identifier_match
+        } else {
+            config.identifier_match
+        };
+        main = main.max(weight);
+        explanations.insert(
+            "identifier_match",
+            Explanation {
+                score: 1.0,
+                weight,
+                detail: format!(
+                    "{} {} = {} {}",
+                    q.property, q.original, c.property, c.original
+                ),
+                query: q.original.clone(),
+                candidate: c.original.clone(),
+                alignment: Vec::new(),
+            },
+        );
+    }
+
+    let mut penalty = 0.0f64;
+    if main > 0.0 {
+        let mut qualify = |feature: &'static str,
+                           score: f64,
+                           weight: f64,
+                           detail: String,
+                           q: String,
+                           c: String| {
+            penalty += score * weight;
+            explanations.insert(
+                feature,
+                Explanation {
+                    score,
+                    weight,
+                    detail,
+                    query: q,
+                    candidate: c,
+                    alignment: Vec::new(),
+                },
+            );
+        };
+        if let Some(dates) = compare_birth_dates(&query.birth_dates, &candidate.birth_dates) {
+            let (q, c) = (join(&query.birth_dates), join(&candidate.birth_dates));
+            match dates {
+                DateConflict::Years(distance) => qualify(
+                    "dob_year_disjoint",
+                    (f64::from(distance) / 4.0).min(1.0),
+                    config.dob_year_disjoint,
+                    format!("birth years {distance} apart"),
+                    q,
+                    c,
+                ),
+                DateConflict::Days { swapped } => qualify(
+                    "dob_day_disjoint",
+                    if swapped { 0.5 } else { 1.0 },
+                    config.dob_day_disjoint,
+                    if swapped {
+                        "same birth year, day and month swapped".to_string()
+                    } else {
+                        "same birth year, different days".to_string()
+                    },
+                    q,
+                    c,
+                ),
+            }
+        }
+        if !query.countries.is_empty()
+            && !candidate.countries.is_empty()
+            && !query
+                .countries
+                .iter()
+                .any(|c| candidate.countries.contains(c))
+        {
+            qualify(
+                "country_mismatch",
+                1.0,
+                config.country_mismatch,
+                "no country in common".to_string(),
+                join(&query.countries),
+                join(&candidate.countries),
+            );
+        }
+        if let (Some(q), Some(c)) = (&query.gender, &candidate.gender)
+            && q != c
+            && q != "other"
+            && c != "other"
+        {
+            qualify(
+                "gender_mismatch",
+                1.0,
+                config.gender_mismatch,
+                "different genders".to_string(),
+                q.clone(),
+                c.clone(),
+            );
+        }
+    }
+    let total = (main + penalty.max(-config.max_qualifier_penalty)).clamp(0.0, 1.0);
+    MatchScore {
+        score: total,
+        is_match: total >= threshold,
+        explanations,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DateConflict {
+    /// No year in common; the smallest distance between years.
+    Years(u16),
+    /// A year in common, but the full dates differ (possibly by a day/month swap).
+    Days { swapped: bool },
+}
+
+/// Compares two sets of birth dates at the precision both give. Year ranges arrive as one date
+/// per year, so a set overlaps a range when any year does.
+fn compare_birth_dates(q: &[PartialDate], c: &[PartialDate]) -> Option<DateConflict> {
+    if q.is_empty() || c.is_empty() {
+        return None;
+    }
+    let distance = q
+        .iter()
+        .flat_map(|a| c.iter().map(move |b| a.year.abs_diff(b.year)))
+        .min()?;
+    if distance > 0 {
+        return Some(DateConflict::Years(distance));
+    }
+    let full = |d: &&PartialDate| d.day.is_some() && d.month.is_some();
+    let (qd, cd): (Vec<&PartialDate>, Vec<&PartialDate>) = (
+        q.iter().filter(full).collect(),
+        c.iter().filter(full).collect(),
+    );
+    if qd.is_empty() || cd.is_empty() {
+        return None;
+    }
+    let same_day =
+        |a: &PartialDate, b: &PartialDate| a.year == b.year && a.month == b.month && a.day == b.day;
+    if qd.iter().any(|a| cd.iter().any(|b| same_day(a, b))) {
+        return None;
+    }
+    let swapped = qd.iter().any(|a| {
+        cd.iter()
+            .any(|b| a.year == b.year && a.month == b.day && a.day == b.month)
+    });
+    Some(DateConflict::Days { swapped })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(id: &str, props: &[(&str, &str)]) -> Subject {
+        let mut e = Entity::new("Person", id).unwrap();
+        for (p, v) in props {
+            e.add(p, v).unwrap();
+        }
+        Subject::from_entity(&e).unwrap()
+    }
+
+    fn run(q: &Subject, c: &Subject) -> MatchScore {
+        score(q, c, &MatchConfig::default(), 0.7)
+    }
+
+    #[test]
+    fn aliases_on_both_sides() {
+        // Ermias Alem (UN LYi.021) meets GHERMAY, Ermias (OFAC 24004) only through the UN alias.
+        let un = person(
+            "un-lyi021",
+            &[
+                ("name", "Ermias Alem"),
+                ("alias", "Ermias Ghermay"),
+                ("weakAlias", "Ermies Ghermay"),
+            ],
+        );
+        let ofac = person(
+            "ofac-24004",
+            &[
+                ("name", "Ermias GHERMAY"),
+                ("firstName", "Ermias"),
+                ("lastName", "GHERMAY"),
+            ],
+        );
+        let result = run(&un, &ofac);
+        assert!(result.is_match);
+        let name = &result.explanations["name_match"];
+        assert_eq!(name.query, "Ermias Ghermay");
+        assert!(name.score >= 0.99);
+        assert!(result.explanations.contains_key("weak_alias_match"));
+        let primary_only = person("un-lyi021", &[("name", "Ermias Alem")]);
+        assert!(!run(&primary_only, &ofac).is_match);
+    }
+
+    #[test]
+    fn identifiers_are_strong_evidence() {
+        let q = person(
+            "q",
+            &[("name", "Ahmed Dabbashi"), ("passportNumber", "LY53FP76")],
+        );
+        let c = person(
+            "c",
+            &[
+                ("name", "Ahmad Oumar Imhamad al-Fitouri"),
+                ("idNumber", "LY53FP76"),
+            ],
+        );
+        let result = run(&q, &c);
+        let id = &result.explanations["identifier_match"];
+        assert_eq!(
+            (id.query.as_str(), id.candidate.as_str()),
+            ("LY53FP76", "LY53FP76")
+        );
+        assert!((result.score - 0.85).abs() < 1e-9, "{}", result.score);
+    }
+
+    #[test]
+    fn birth_dates_country_and_gender_are_soft() {
+        let base = [("name", "Mohamed KOSHLAF")];
+        let q = person(
+            "q",
+            &[base[0], ("birthDate", "1985-12-02"), ("nationality", "ly")],
+        );
+        let swapped = person(
+            "c",
+            &[base[0], ("birthDate", "1985-02-12"), ("nationality", "ly")],
+        );
+        let r = run(&q, &swapped);
+        assert_eq!(r.explanations["dob_day_disjoint"].score, 0.5);
+        assert!((r.score - 0.9).abs() < 1e-9, "{}", r.score);
+        // OFAC's alternative date contains the UN one: no penalty.
+        let alt = person(
+            "c",
+            &[
+                base[0],
+                ("birthDate", "1985-12-12"),
+                ("birthDate", "1985-12-02"),
+            ],
+        );
+        assert_eq!(run(&q, &alt).score, 1.0);
+        let years = person(
+            "c",
+            &[base[0], ("birthDate", "1972"), ("birthDate", "1977")],
+        );
+        let r = run(&q, &years);
+        assert_eq!(r.explanations["dob_year_disjoint"].score, 1.0);
+        let everything = person(
+            "c",
+            &[
+                base[0],
+                ("birthDate", "1960"),
+                ("nationality", "er"),
+                ("gender", "female"),
+            ],
+        );
+        let q = person(
+            "q",
+            &[
+                base[0],
+                ("birthDate", "1985-12-02"),
+                ("nationality", "ly"),
+                ("gender", "male"),
+            ],
+        );
+        let r = run(&q, &everything);
+        assert!(
+            r.explanations.contains_key("country_mismatch")
+                && r.explanations.contains_key("gender_mismatch")
+        );
+        assert!(
+            (r.score - 0.75).abs() < 1e-9,
+            "penalties are capped: {}",
+            r.score
+        );
+        // A territory is in its state.
+        let crimea = person("c", &[base[0], ("country", "ua-cri")]);
+        let ukraine = person("q", &[base[0], ("nationality", "ua")]);
+        assert!(
+            !run(&ukraine, &crimea)
+                .explanations
+                .contains_key("country_mismatch")
+        );
+    }
+
+    #[test]
+    fn schemata_must_be_compatible() {
+        let q = person("q", &[("name", "Siemens")]);
+        let mut company = Entity::new("Company", "c").unwrap();
+        company.add("name", "Siemens").unwrap();
+        let c = Subject::from_entity(&company).unwrap();
+        let r = run(&q, &c);
+        assert_eq!(r.score, 0.0);
+        assert!(r.explanations.contains_key("schema_mismatch"));
+        assert!(schemata_compatible("LegalEntity", "Person"));
+        assert!(schemata_compatible("Company", "Organization"));
+        assert!(!schemata_compatible("Vessel", "Person"));
+    }
+
+    #[test]
+    fn serialises_to_yente_shape() {
+        let q = person("q", &[("name", "Ermias Ghermay")]);
+        let c = person("c", &[("name", "GHERMAY, Ermias")]);
+        let json = serde_json::to_value(run(&q, &c)).unwrap();
+        assert_eq!(json["match"], true);
+        assert_eq!(json["score"], 1.0);
+        let name = &json["explanations"]["name_match"];
+        for key in ["score", "detail", "query", "candidate"] {
+            assert!(name.get(key).is_some(), "{key}");
+        }
+    }
+
+    #[test]
+    fn names_need_no_schema_to_be_missing() {
+        let e = Entity::new("Person", "p").unwrap();
+        assert!(matches!(
+            Subject::from_entity(&e),
+            Err(MatchError::NoNames { .. })
+        ));
+        assert_eq!(
+            alternatives("Al-Qa'ida/Islamic Army", NameKind::Organization),
+            ["Al-Qa'ida", "Islamic Army"]
+        );
+        assert_eq!(
+            alternatives("Bowne A/S", NameKind::Organization),
+            ["Bowne A/S"]
+        );
+        assert_eq!(
+            alternatives("Ermias Ghermay, Guro", NameKind::Person),
+            ["Ermias Ghermay, Guro", "Ermias Ghermay"]
+        );
+        assert_eq!(
+            alternatives("HERNANDEZ SALAS, Ofelia", NameKind::Person),
+            ["HERNANDEZ SALAS, Ofelia"]
+        );
+    }
+}

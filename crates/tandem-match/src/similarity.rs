@@ -1,0 +1,414 @@
+//! Similarity of two name parts: literal, spelling variant or nickname, initial, a weighted
+//! edit distance tuned to transliteration, and the phonetic skeleton.
+//!
+//! The edit distance is an optimal-string-alignment distance whose costs follow how names
+//! drift between romanisations: a vowel for a vowel or a consonant for its sound-twin (c/k/q/g,
+//! s/z, b/p, v/w/f, d/t, i/y) costs half, a doubled letter a quarter, a vowel or `h` dropped
+//! half (a fifth against Arabic or Hebrew, which do not write short vowels), a swap of two
+//! neighbours half. A part only matches within a budget that grows with its length, so
+//! "Jorgan" meets "Jordan" but "Chacón" does not meet "Chávez".
+
+use std::sync::OnceLock;
+
+use serde::Serialize;
+
+use crate::lexicon::Kinship;
+use crate::name::{Part, PartClass};
+
+/// How two parts (or groups of parts) were found to correspond.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum How {
+    Literal,
+    /// Spellings of one name (`Mohammed` / `Muhammad`).
+    Variant,
+    /// Nickname or cognate (`Ted` / `Theodore`, `Juan` / `John`).
+    Nickname,
+    Phonetic,
+    Fuzzy,
+    /// An initial and a name with that first letter.
+    Initial,
+    /// One part against several run together (`Abugrein` / `Abu Grein`).
+    Joined,
+    /// Legal forms of the same code or family.
+    LegalForm,
+    /// An abbreviation and the initials of a name (`PLA` / `People's Liberation Army`).
+    Acronym,
+    /// The same two names around `bin` / `ibn` in swapped roles: the son is not the father.
+    RoleSwap,
+    /// The stump of a name cut at a length limit and the part it begins.
+    Truncated,
+    /// Parts of the query the candidate does not have.
+    ExtraQuery,
+    /// Parts of the candidate the query does not have.
+    ExtraCandidate,
+}
+
+impl How {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            How::Literal => "literal",
+            How::Variant => "variant",
+            How::Nickname => "nickname",
+            How::Phonetic => "phonetic",
+            How::Fuzzy => "fuzzy",
+            How::Initial => "initial",
+            How::Joined => "joined",
+            How::LegalForm => "legal_form",
+            How::ExtraQuery => "extra_query",
+            How::ExtraCandidate => "extra_candidate",
+            How::Acronym => "acronym",
+            How::RoleSwap => "role_swap",
+            How::Truncated => "truncated",
+        }
+    }
+}
+
+const MAX_LEN: usize = 48;
+
+fn is_vowel(c: u8) -> bool {
+    matches!(c, b'a' | b'e' | b'i' | b'o' | b'u' | b'y')
+}
+
+/// Costs are counted in twentieths so that the distance runs on small integers.
+const UNIT: f32 = 20.0;
+
+/// Substitution costs, in twentieths, for lower-case ASCII letters and digits.
+fn substitution_table() -> &'static [[u8; 128]; 128] {
+    static TABLE: OnceLock<Box<[[u8; 128]; 128]>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = Box::new([[20u8; 128]; 128]);
+        for (i, row) in t.iter_mut().enumerate() {
+            row[i] = 0;
+        }
+        let twins: &[&[u8]] = &[
+            b"aeiouy", b"ckqg", b"csz", b"bp", b"vwf", b"dt", b"jy", b"jg", b"0o", b"1i", b"1l",
+            b"5s", b"8b", b"9g", b"3e", b"4a", b"7t", b"2z",
+        ];
+        for group in twins {
+            for &a in group.iter() {
+                for &b in group.iter() {
+                    if a != b {
+                        let (a, b) = (a as usize, b as usize);
+                        // A digit for the letter it looks like is cheaper than a sound-twin.
+                        let cost = if a.min(b) < b'a' as usize { 5 } else { 10 };
+                        t[a][b] = t[a][b].min(cost);
+                        t[b][a] = t[b][a].min(cost);
+                    }
+                }
+            }
+        }
+        t
+    })
+}
+
+/// Cost of inserting or deleting `word[k]`, in twentieths.
+fn indel(word: &[u8], k: usize, abjad: bool) -> u16 {
+    let c = word[k];
+    // Only the second letter of a double is cheap: "ll" inserted whole is not a doubling.
+    if k > 0 && word[k - 1] == c {
+        return 5;
+    }
+    if is_vowel(c) {
+        return if abjad { 4 } else { 10 };
+    }
+    if c == b'h' {
+        return 10;
+    }
+    20
+}
+
+/// The weighted edit cost of turning `a` into `b`, or `None` when it exceeds `budget`.
+pub fn edit_cost(a: &[u8], b: &[u8], abjad: bool, budget: f32) -> Option<f32> {
+    let (n, m) = (a.len(), b.len());
+    if n >= MAX_LEN || m >= MAX_LEN {
+        return (a == b).then_some(0.0);
+    }
+    let limit = (budget * UNIT).round() as u16;
+    let cheapest_indel: u16 = if abjad { 4 } else { 5 };
+    if n.abs_diff(m) as u16 * cheapest_indel > limit {
+        return None;
+    }
+    let table = substitution_table();
+    let mut insert = [0u16; MAX_LEN];
+    for (j, slot) in insert.iter_mut().enumerate().take(m) {
+        *slot = indel(b, j, abjad);
+    }
+    let mut rows = [[0u16; MAX_LEN]; 3];
+    for j in 1..=m {
+        rows[0][j] = rows[0][j - 1] + insert[j - 1];
+    }
+    // Rows i-2, i-1 and i rotate through the three buffers.
+    let (mut two_back, mut back, mut cur) = (2usize, 0usize, 1usize);
+    for i in 1..=n {
+        let delete = indel(a, i - 1, abjad);
+        let ca = a[i - 1];
+        let costs = &table[usize::from(ca & 0x7F)];
+        rows[cur][0] = rows[back][0] + delete;
+        let mut row_min = rows[cur][0];
+        for j in 1..=m {
+            let cb = b[j - 1];
+            let mut v = (rows[back][j - 1] + u16::from(costs[usize::from(cb & 0x7F)]))
+                .min(rows[back][j] + delete)
+                .min(rows[cur][j - 1] + insert[j - 1]);
+            if i > 1 && j > 1 && ca != cb && ca == b[j - 2] && a[i - 2] == cb {
+                v = v.min(rows[two_back][j - 2] + 10);
+            }
+            rows[cur][j] = v;
+            row_min = row_min.min(v);
+        }
+        if row_min > limit {
+            return None;
+        }
+        (two_back, back, cur) = (back, cur, two_back);
+    }
+    let cost = rows[back][m];
+    (cost <= limit).then(|| f32::from(cost) / UNIT)
+}
+
+/// How much edit cost a pair of parts may carry and still match, by the longer length.
+pub fn budget(len: usize) -> f32 {
+    match len {
+        0..=2 => 0.0,
+        3 => 0.5,
+        4..=5 => 1.0,
+        6..=8 => 1.5,
+        9..=12 => 2.0,
+        13..=17 => 2.5,
+        _ => 3.0,
+    }
+}
+
+/// The consonants a form contains, one bit per letter; bit 31 marks a digit.
+pub fn consonant_mask(form: &str) -> u32 {
+    form.bytes().fold(0, |mask, b| match b {
+        b'a' | b'e' | b'i' | b'o' | b'u' | b'y' => mask,
+        b'a'..=b'z' => mask | 1 << (b - b'a'),
+        b'0'..=b'9' => mask | 1 << 31,
+        _ => mask,
+    })
+}
+
+/// A lower bound of the edit cost between two forms from their consonant sets: each consonant
+/// one has and the other lacks takes an edit of at least half a unit.
+fn consonant_bound(a: u32, b: u32) -> f32 {
+    if (a | b) & (1 << 31) != 0 {
+        return 0.0;
+    }
+    (a & !b).count_ones().max((b & !a).count_ones()) as f32 * 0.5
+}
+
+/// Similarity of two forms by weighted edit distance: 1 when equal, 0.6 at the edge of the
+/// budget, 0 beyond it.
+pub fn fuzzy(a: &str, b: &str, abjad: bool) -> f32 {
+    if a == b {
+        return 1.0;
+    }
+    let limit = budget(a.len().max(b.len()));
+    if limit <= 0.0 || consonant_bound(consonant_mask(a), consonant_mask(b)) > limit {
+        return 0.0;
+    }
+    match edit_cost(a.as_bytes(), b.as_bytes(), abjad, limit) {
+        Some(cost) => 1.0 - 0.4 * cost / limit,
+        None => 0.0,
+    }
+}
+
+/// Similarity of two forms' phonetic skeletons.
+pub const PHONETIC_SIMILARITY: f32 = 0.8;
+
+fn phonetic(a: &Part, b: &Part, abjad: bool) -> f32 {
+    // Short keys collide by chance (Olga and Oleg share ALK).
+    let (min_key, min_len) = if abjad { (2, 3) } else { (3, 5) };
+    if a.skeleton == b.skeleton
+        && a.skeleton.len() >= min_key
+        && a.form.len().min(b.form.len()) >= min_len
+    {
+        PHONETIC_SIMILARITY
+    } else {
+        0.0
+    }
+}
+
+/// Similarity of two single parts, with how it was found. Symmetric.
+pub fn part_similarity(a: &Part, b: &Part) -> (f32, How) {
+    let none = (0.0, How::Fuzzy);
+    if a.form == b.form {
+        // Two Han characters or Hangul blocks that romanise alike are still two names.
+        if a.script.is_syllabic() && b.script.is_syllabic() && a.original != b.original {
+            return none;
+        }
+        return (1.0, How::Literal);
+    }
+    if a.class == PartClass::Number || b.class == PartClass::Number {
+        return none;
+    }
+    if a.canon == b.canon
+        && !a.canon.is_empty()
+        && !(a.script.is_syllabic() && b.script.is_syllabic())
+    {
+        return (0.95, How::Variant);
+    }
+    let a_initial = a.class == PartClass::Initial;
+    let b_initial = b.class == PartClass::Initial;
+    if a_initial || b_initial {
+        if a_initial != b_initial && a.form.as_bytes().first() == b.form.as_bytes().first() {
+            return (1.0, How::Initial);
+        }
+        return none;
+    }
+    if a.acronym || b.acronym || (a.script.is_syllabic() && b.script.is_syllabic()) {
+        return none;
+    }
+    match a.groups.kinship(&b.groups) {
+        Some(Kinship::Variant) => return (0.95, How::Variant),
+        Some(Kinship::Nickname) => return (0.85, How::Nickname),
+        None => {}
+    }
+    let abjad = a.script.is_abjad() || b.script.is_abjad();
+    // A Han character or Hangul block romanises to one short syllable; other romanisations
+    // of it differ by a vowel or a voiced consonant (gim / kim, jeong / jong), while a
+    // further edit names another syllable (cheng is not chen).
+    let syllabic = a.script.is_syllabic() || b.script.is_syllabic();
+    let limit = budget(a.form.len().max(b.form.len()));
+    let edit = if consonant_bound(a.consonants, b.consonants) > limit {
+        0.0
+    } else if syllabic {
+        match edit_cost(a.form.as_bytes(), b.form.as_bytes(), false, 0.5) {
+            Some(cost) => 1.0 - 0.3 * cost / limit.max(0.5),
+            None => 0.0,
+        }
+    } else {
+        fuzzy(&a.form, &b.form, abjad)
+    };
+    let sound = if syllabic { 0.0 } else { phonetic(a, b, abjad) };
+    if sound > edit {
+        (sound, How::Phonetic)
+    } else {
+        (edit, How::Fuzzy)
+    }
+}
+
+/// Similarity of one part against several parts run together (`Abugrein` / `Abu Grein`,
+/// `Platonovich` / `Plat Ono Vich`).
+pub fn joined_similarity(single: &Part, joined: &str, joined_canon: &str, abjad: bool) -> f32 {
+    if single.form == joined || single.canon == joined_canon {
+        return 1.0;
+    }
+    let sim = fuzzy(&single.form, joined, abjad);
+    if sim > 0.0 {
+        return sim;
+    }
+    if single.form.len() >= 5 && crate::phonetic::skeleton_key(joined) == single.skeleton {
+        return PHONETIC_SIMILARITY;
+    }
+    0.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::name::{NameKind, analyze};
+
+    fn part(text: &str) -> Part {
+        analyze(text, NameKind::Person).parts.remove(0)
+    }
+
+    fn sim(a: &str, b: &str) -> f32 {
+        part_similarity(&part(a), &part(b)).0
+    }
+
+    #[test]
+    fn edit_costs_follow_transliteration() {
+        let cost = |a: &str, b: &str| edit_cost(a.as_bytes(), b.as_bytes(), false, 10.0).unwrap();
+        assert_eq!(cost("musk", "mosk"), 0.5); // vowel for vowel
+        assert_eq!(cost("gates", "cates"), 0.5); // sound twins
+        assert_eq!(cost("hasan", "hassan"), 0.25); // doubled letter
+        assert_eq!(cost("scholz", "schloz"), 0.5); // neighbours swapped
+        assert_eq!(cost("jordan", "jorgan"), 1.0);
+        let abjad = edit_cost(b"mhmd", b"muhammad", true, 10.0).unwrap();
+        assert!((abjad - 0.85).abs() < 1e-5, "{abjad}");
+        assert_eq!(edit_cost(b"chavez", b"chacon", false, 1.5), None);
+    }
+
+    #[test]
+    fn similar_names_match_and_different_ones_do_not() {
+        for (a, b) in [
+            ("Musk", "Mosk"),
+            ("Gates", "Cates"),
+            ("Jordan", "Jorgan"),
+            ("Steinbaum", "Sheinbaum"),
+            ("Lindenberg", "Lyndenburg"),
+            ("Hannibal", "Hanniball"),
+            ("Igor", "I9or"),
+        ] {
+            assert!(sim(a, b) >= 0.7, "{a} / {b}: {}", sim(a, b));
+        }
+        for (a, b) in [
+            ("Chavez", "Chacon"),
+            ("Castro", "Castillo"),
+            ("Starmer", "Starkey"),
+            ("Hathaway", "Halloway"),
+            ("Mahathir", "Mahir"),
+            ("Ortega", "Ortiz"),
+        ] {
+            assert_eq!(sim(a, b), 0.0, "{a} / {b}");
+        }
+    }
+
+    #[test]
+    fn phonetic_variants_and_groups() {
+        assert!(part_similarity(&part("Kachlaf"), &part("Koshlaf")).0 >= PHONETIC_SIMILARITY);
+        assert!(part_similarity(&part("Khushlaf"), &part("Kashlaf")).0 >= PHONETIC_SIMILARITY);
+        assert_eq!(
+            part_similarity(&part("Qarin"), &part("Grein")).1,
+            How::Phonetic
+        );
+        assert_eq!(
+            part_similarity(&part("Mohammed"), &part("Muhammad")),
+            (0.95, How::Variant)
+        );
+        assert_eq!(
+            part_similarity(&part("Ted"), &part("Theodore")),
+            (0.85, How::Nickname)
+        );
+        // Within the edit budget and of one skeleton: the better of the two counts.
+        assert!(part_similarity(&part("Schulze"), &part("Scholz")).0 >= PHONETIC_SIMILARITY);
+    }
+
+    #[test]
+    fn initials_numbers_and_syllables() {
+        let initial = analyze("E. Ghermay", NameKind::Person).parts.remove(0);
+        assert_eq!(
+            part_similarity(&initial, &part("Ermias")),
+            (1.0, How::Initial)
+        );
+        assert_eq!(part_similarity(&initial, &part("Abdullah")).0, 0.0);
+        let five = analyze("Zu 5", NameKind::Object).parts.remove(1);
+        let six = analyze("Zu 6", NameKind::Object).parts.remove(1);
+        assert_eq!(part_similarity(&five, &six).0, 0.0);
+        // 近 and 金 both romanise as "jin".
+        let a = analyze("近", NameKind::Person).parts.remove(0);
+        let b = analyze("金", NameKind::Person).parts.remove(0);
+        assert_eq!(a.form, b.form);
+        assert_eq!(part_similarity(&a, &b).0, 0.0);
+        assert_eq!(part_similarity(&a, &a.clone()).0, 1.0);
+    }
+
+    #[test]
+    fn joined_parts() {
+        let single = part("Abugrein");
+        assert_eq!(
+            joined_similarity(&single, "abugrein", "abugrein", false),
+            1.0
+        );
+        assert!(
+            joined_similarity(
+                &part("FridrichBuchenberg"),
+                "friedrichbuchenberg",
+                "fridrihbuhenberg",
+                false
+            ) > 0.9
+        );
+    }
+}

@@ -1,0 +1,752 @@
+//! From raw text to comparable words: Unicode normalisation (NFKC), removal of invisible and
+//! format characters, homoglyph folding, word splitting, transliteration to lower-case ASCII.
+//!
+//! Everything downstream (tokens, phonetic keys, index keys) works on the ASCII forms this module
+//! produces, so that `Mus’ab`, `Mus'ab`, `MUSAB`, `Musаb` (Cyrillic а) and `مصعب` meet.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// The writing system of a word, as far as matching cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Script {
+    Latin,
+    Cyrillic,
+    Greek,
+    Arabic,
+    Hebrew,
+    Han,
+    Hangul,
+    Kana,
+    /// Digits and anything without a script of its own.
+    Common,
+    Other,
+}
+
+impl Script {
+    /// Scripts that write consonants and long vowels only: their transliterations lack the
+    /// short vowels a Latin spelling has, so vowel insertions cost little against them.
+    pub fn is_abjad(self) -> bool {
+        matches!(self, Script::Arabic | Script::Hebrew)
+    }
+
+    /// Scripts whose every character (Han) or block (Hangul) is a name syllable of its own:
+    /// two different characters are two different names even when they romanise alike.
+    pub fn is_syllabic(self) -> bool {
+        matches!(self, Script::Han | Script::Hangul)
+    }
+}
+
+pub fn script_of(c: char) -> Script {
+    match c as u32 {
+        0x41..=0x5A | 0x61..=0x7A | 0xC0..=0x24F | 0x1E00..=0x1EFF | 0x250..=0x2AF => {
+            if c == '\u{D7}' || c == '\u{F7}' {
+                Script::Common
+            } else {
+                Script::Latin
+            }
+        }
+        0x400..=0x52F | 0x1C80..=0x1C8F | 0x2DE0..=0x2DFF | 0xA640..=0xA69F => Script::Cyrillic,
+        0x370..=0x3FF | 0x1F00..=0x1FFF => Script::Greek,
+        0x600..=0x6FF | 0x750..=0x77F | 0x8A0..=0x8FF | 0xFB50..=0xFDFF | 0xFE70..=0xFEFC => {
+            Script::Arabic
+        }
+        0x590..=0x5FF | 0xFB1D..=0xFB4F => Script::Hebrew,
+        0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0x20000..=0x2A6DF | 0xF900..=0xFAFF => Script::Han,
+        0xAC00..=0xD7AF | 0x1100..=0x11FF | 0x3130..=0x318F => Script::Hangul,
+        0x3040..=0x30FF | 0x31F0..=0x31FF => Script::Kana,
+        _ if c.is_ascii() || !c.is_alphabetic() => Script::Common,
+        _ => Script::Other,
+    }
+}
+
+/// Characters that render as nothing (or only steer rendering) and are used to defeat
+/// screening by splitting a name invisibly: zero-width space and joiners, bidi marks and
+/// embeddings, word joiner and invisible operators, BOM, soft hyphen, variation selectors,
+/// Mongolian and Hangul fillers, tag characters.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
+        | '\u{FFA0}' | '\u{FFF9}'..='\u{FFFB}' | '\u{1BCA0}'..='\u{1BCA3}'
+        | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
+        || (c.is_control() && !c.is_whitespace())
+}
+
+/// Removes invisible characters and applies NFKC (full-width letters, ligatures, presentation
+/// forms and compatibility characters become their plain equivalents). ASCII passes through.
+pub fn clean(raw: &str) -> std::borrow::Cow<'_, str> {
+    if raw.is_ascii() && !raw.bytes().any(|b| b.is_ascii_control() && b != b' ') {
+        return std::borrow::Cow::Borrowed(raw);
+    }
+    let visible: String = raw
+        .chars()
+        .filter(|&c| !is_invisible(c))
+        .map(|c| if c.is_whitespace() { ' ' } else { c })
+        .collect();
+    std::borrow::Cow::Owned(visible.nfkc().collect())
+}
+
+/// The Latin letter a Cyrillic or Greek letter is drawn like, in common fonts.
+pub fn latin_homoglyph(c: char) -> Option<char> {
+    Some(match c {
+        // Cyrillic
+        'а' => 'a',
+        'е' => 'e',
+        'о' => 'o',
+        'р' => 'p',
+        'с' => 'c',
+        'у' => 'y',
+        'х' => 'x',
+        'і' => 'i',
+        'ј' => 'j',
+        'ѕ' => 's',
+        'ԁ' => 'd',
+        'һ' => 'h',
+        'ӏ' => 'l',
+        'ԛ' => 'q',
+        'ԝ' => 'w',
+        'к' => 'k',
+        'ё' => 'ë',
+        'ї' => 'ï',
+        'А' => 'A',
+        'В' => 'B',
+        'Е' => 'E',
+        'К' => 'K',
+        'М' => 'M',
+        'Н' => 'H',
+        'О' => 'O',
+        'Р' => 'P',
+        'С' => 'C',
+        'Т' => 'T',
+        'Х' => 'X',
+        'У' => 'Y',
+        'І' => 'I',
+        'Ј' => 'J',
+        'Ѕ' => 'S',
+        'Ԛ' => 'Q',
+        'Ԝ' => 'W',
+        'Ӏ' => 'I',
+        // Greek
+        'α' => 'a',
+        'ο' => 'o',
+        'ν' => 'v',
+        'ι' => 'i',
+        'κ' => 'k',
+        'ρ' => 'p',
+        'υ' => 'u',
+        'χ' => 'x',
+        'ϲ' => 'c',
+        'Α' => 'A',
+        'Β' => 'B',
+        'Ε' => 'E',
+        'Ζ' => 'Z',
+        'Η' => 'H',
+        'Ι' => 'I',
+        'Κ' => 'K',
+        'Μ' => 'M',
+        'Ν' => 'N',
+        'Ο' => 'O',
+        'Ρ' => 'P',
+        'Τ' => 'T',
+        'Υ' => 'Y',
+        'Χ' => 'X',
+        'Ϲ' => 'C',
+        _ => return None,
+    })
+}
+
+/// What stood between a word and the one before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gap {
+    Start,
+    /// Nothing but a full stop (`A.B.C.`) or a slash (`A/S`).
+    Tight,
+    Hyphen,
+    Space,
+}
+
+/// One word of a name, before classification.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Word {
+    /// Lower-case ASCII letters and digits.
+    pub form: String,
+    /// The word as written (after cleaning), for explanations.
+    pub original: String,
+    pub script: Script,
+    pub gap: Gap,
+    /// Written in capitals within a name that also has lower-case words (lists put family
+    /// names in capitals: `Abd Al-Rahman SALIM IBRAHIM AL-MILAD`).
+    pub upper: bool,
+    /// Followed directly by a full stop (`Co.`, `E.`).
+    pub dotted: bool,
+}
+
+fn is_apostrophe(c: char) -> bool {
+    matches!(
+        c,
+        '\'' | '\u{2019}' | '\u{2018}' | '`' | '\u{B4}' | '\u{2BC}' | '\u{2BB}' | '\u{2032}'
+    )
+}
+
+struct RawWord {
+    text: String,
+    gap: Gap,
+    dotted: bool,
+}
+
+/// Splits cleaned text into words. Apostrophes vanish inside words (`Qa'ida` = `Qaida`),
+/// `&` becomes the word `and`, hyphens and slashes separate but are remembered.
+fn split_raw(text: &str) -> Vec<RawWord> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut gap = Gap::Start;
+    let mut pending_gap: Option<Gap> = None;
+    let flush = |current: &mut String, words: &mut Vec<RawWord>, gap: Gap| {
+        if !current.is_empty() {
+            words.push(RawWord {
+                text: std::mem::take(current),
+                gap,
+                dotted: false,
+            });
+        }
+    };
+    for c in text.chars() {
+        if c.is_alphanumeric() || is_mark(c) {
+            if current.is_empty() {
+                gap = if words.is_empty() {
+                    Gap::Start
+                } else {
+                    pending_gap.unwrap_or(Gap::Space)
+                };
+                pending_gap = None;
+            }
+            current.push(c);
+            continue;
+        }
+        if is_apostrophe(c) {
+            continue;
+        }
+        let had_word = !current.is_empty();
+        flush(&mut current, &mut words, gap);
+        let this_gap = match c {
+            '.' => {
+                if had_word && let Some(last) = words.last_mut() {
+                    last.dotted = true;
+                }
+                Gap::Tight
+            }
+            '/' => Gap::Tight,
+            '-' | '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' => Gap::Hyphen,
+            '&' | '+' => {
+                words.push(RawWord {
+                    text: "and".to_string(),
+                    gap: Gap::Space,
+                    dotted: false,
+                });
+                Gap::Space
+            }
+            _ => Gap::Space,
+        };
+        // The widest separator wins: "Co. Ltd" is two words with a space between them.
+        pending_gap = Some(match (pending_gap, this_gap) {
+            (None, g) => g,
+            (Some(Gap::Space), _) | (_, Gap::Space) => Gap::Space,
+            (Some(Gap::Hyphen), _) | (_, Gap::Hyphen) => Gap::Hyphen,
+            _ => Gap::Tight,
+        });
+    }
+    flush(&mut current, &mut words, gap);
+    words
+}
+
+/// Combining marks and vowel signs, which belong to the word they sit in. Outside ASCII, every
+/// character that is not a space, punctuation or a symbol is taken as part of a word: the
+/// vowel signs of Khmer, Thai, Devanagari or Ethiopic are not "alphabetic" to Rust.
+fn is_mark(c: char) -> bool {
+    !c.is_ascii() && !c.is_whitespace() && !is_punctuation(c)
+}
+
+fn is_punctuation(c: char) -> bool {
+    matches!(c as u32,
+        0xA0..=0xBF | 0xD7 | 0xF7 | 0x2B9..=0x2FF | 0x37E | 0x387 | 0x55A..=0x55F | 0x589 | 0x58A
+        | 0x5BE | 0x5C0 | 0x5C3 | 0x5C6 | 0x5F3 | 0x5F4 | 0x600..=0x60F | 0x61B..=0x61F
+        | 0x66A..=0x66D | 0x6D4 | 0x964 | 0x965 | 0x970 | 0xE3F | 0xE4F | 0xE5A | 0xE5B
+        | 0x104A..=0x104F | 0x10FB | 0x1360..=0x1368 | 0x166D | 0x166E | 0x17D4..=0x17DA
+        | 0x1800..=0x180A | 0x2000..=0x2BFF | 0x2E00..=0x2E7F | 0x3000..=0x3004 | 0x3008..=0x3020
+        | 0x3030 | 0x303D | 0x30FB | 0xFE10..=0xFE19 | 0xFE30..=0xFE4F | 0xFE50..=0xFE6B
+        | 0xFF01..=0xFF0F | 0xFF1A..=0xFF20 | 0xFF3B..=0xFF40 | 0xFF5B..=0xFF65 | 0x1F000..=0x1FAFF)
+}
+
+fn dominant_script(word: &str) -> Script {
+    let mut counts: [(Script, usize); 10] = [
+        (Script::Latin, 0),
+        (Script::Cyrillic, 0),
+        (Script::Greek, 0),
+        (Script::Arabic, 0),
+        (Script::Hebrew, 0),
+        (Script::Han, 0),
+        (Script::Hangul, 0),
+        (Script::Kana, 0),
+        (Script::Other, 0),
+        (Script::Common, 0),
+    ];
+    for c in word.chars() {
+        let s = script_of(c);
+        if let Some(slot) = counts.iter_mut().find(|(k, _)| *k == s) {
+            slot.1 += 1;
+        }
+    }
+    counts
+        .iter()
+        .filter(|(s, n)| *n > 0 && *s != Script::Common)
+        .max_by_key(|(_, n)| *n)
+        .map(|(s, _)| *s)
+        .unwrap_or(Script::Common)
+}
+
+/// Folds Cyrillic/Greek look-alikes to Latin when the word is meant to be Latin: it has Latin
+/// letters and every foreign letter has a Latin twin, or the name around it is Latin and the
+/// whole word is made of twins.
+fn fold_homoglyphs(word: &str, name_has_latin: bool) -> Option<String> {
+    let mut latin = 0;
+    let mut foreign = 0;
+    for c in word.chars() {
+        match script_of(c) {
+            Script::Latin => latin += 1,
+            Script::Cyrillic | Script::Greek => {
+                latin_homoglyph(c)?;
+                foreign += 1;
+            }
+            Script::Common => {}
+            _ => return None,
+        }
+    }
+    if foreign == 0 || (latin == 0 && !name_has_latin) {
+        return None;
+    }
+    Some(
+        word.chars()
+            .map(|c| latin_homoglyph(c).unwrap_or(c))
+            .collect(),
+    )
+}
+
+/// Splits a cleaned name into words with ASCII forms. Han characters and Hangul blocks become
+/// one word each (each is a name syllable); an Arabic word starting with the article `ال`
+/// yields the particle `al` and the rest.
+pub fn words(cleaned: &str) -> Vec<Word> {
+    let raw = split_raw(cleaned);
+    if cleaned.is_ascii() {
+        return ascii_words(raw);
+    }
+    let name_has_latin = raw
+        .iter()
+        .any(|w| w.text.chars().any(|c| script_of(c) == Script::Latin));
+    let has_lower = raw.iter().any(|w| w.text.chars().any(char::is_lowercase));
+    let mut out = Vec::with_capacity(raw.len() + 2);
+    for rw in raw {
+        let folded = fold_homoglyphs(&rw.text, name_has_latin);
+        let text = folded.as_deref().unwrap_or(&rw.text);
+        let script = dominant_script(text);
+        let upper = has_lower
+            && text.chars().filter(|c| c.is_alphabetic()).count() >= 2
+            && !text.chars().any(char::is_lowercase)
+            && text.chars().any(char::is_uppercase);
+        let base = Word {
+            form: String::new(),
+            original: rw.text.clone(),
+            script,
+            gap: rw.gap,
+            upper,
+            dotted: rw.dotted,
+        };
+        match script {
+            Script::Han | Script::Hangul => {
+                let mut first = true;
+                for c in text.chars() {
+                    let mut form = String::new();
+                    push_ascii(any_ascii::any_ascii_char(c), &mut form);
+                    if form.is_empty() {
+                        continue;
+                    }
+                    out.push(Word {
+                        form,
+                        original: c.to_string(),
+                        script: if script_of(c) == Script::Common {
+                            Script::Common
+                        } else {
+                            script
+                        },
+                        gap: if first { rw.gap } else { Gap::Tight },
+                        ..base.clone()
+                    });
+                    first = false;
+                }
+            }
+            Script::Arabic => {
+                let stripped: String = text.chars().filter(|&c| c != '\u{0640}').collect();
+                // "الله" is Allah, not the article before "lh".
+                let (article, rest) = match stripped.strip_prefix("ال") {
+                    Some(rest) if rest.chars().count() >= 2 && stripped != "الله" => {
+                        (true, rest)
+                    }
+                    _ => (false, stripped.as_str()),
+                };
+                if article {
+                    out.push(Word {
+                        form: "al".to_string(),
+                        original: "ال".to_string(),
+                        ..base.clone()
+                    });
+                }
+                let mut form = String::new();
+                arabic_to_latin(rest, &mut form);
+                if !form.is_empty() {
+                    out.push(Word {
+                        form,
+                        original: rest.to_string(),
+                        gap: if article { Gap::Tight } else { rw.gap },
+                        ..base
+                    });
+                }
+            }
+            Script::Hebrew => {
+                let mut form = String::new();
+                hebrew_to_latin(text, &mut form);
+                if !form.is_empty() {
+                    out.push(Word { form, ..base });
+                }
+            }
+            _ => {
+                let mut form = String::new();
+                if text.is_ascii() {
+                    push_ascii(text, &mut form);
+                } else {
+                    push_ascii(&any_ascii::any_ascii(text), &mut form);
+                }
+                fold_inner_digits(&mut form);
+                if !form.is_empty() {
+                    out.push(Word { form, ..base });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// [`words`] for plain ASCII names, the common case: no homoglyphs, no transliteration.
+fn ascii_words(raw: Vec<RawWord>) -> Vec<Word> {
+    let has_lower = raw
+        .iter()
+        .any(|w| w.text.bytes().any(|b| b.is_ascii_lowercase()));
+    raw.into_iter()
+        .filter_map(|rw| {
+            let bytes = rw.text.as_bytes();
+            let letters = bytes.iter().filter(|b| b.is_ascii_alphabetic()).count();
+            let upper = has_lower && letters >= 2 && !bytes.iter().any(u8::is_ascii_lowercase);
+            let mut form = rw.text.to_ascii_lowercase();
+            fold_inner_digits(&mut form);
+            (!form.is_empty()).then_some(Word {
+                form,
+                original: rw.text,
+                script: if letters > 0 {
+                    Script::Latin
+                } else {
+                    Script::Common
+                },
+                gap: rw.gap,
+                upper,
+                dotted: rw.dotted,
+            })
+        })
+        .collect()
+}
+
+/// Appends the ASCII letters and digits of `text`, lower-cased.
+fn push_ascii(text: &str, out: &mut String) {
+    out.extend(
+        text.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase()),
+    );
+}
+
+/// Digits between letters are letters in disguise (`I9or Sech1n`): 0→o, 1→i, 3→e, 4→a, 5→s,
+/// 7→t, 8→b, 9→g. Digits at the edges (`AHL1`, `2007`) stay numbers.
+fn fold_inner_digits(form: &mut String) {
+    let bytes = form.as_bytes();
+    if !bytes.iter().any(u8::is_ascii_digit)
+        || bytes.iter().filter(|b| b.is_ascii_alphabetic()).count() < 2
+    {
+        return;
+    }
+    let mut folded = bytes.to_vec();
+    for i in 1..bytes.len().saturating_sub(1) {
+        let (before, here, after) = (bytes[i - 1], bytes[i], bytes[i + 1]);
+        if before.is_ascii_alphabetic() && after.is_ascii_alphabetic() {
+            folded[i] = match here {
+                b'0' => b'o',
+                b'1' => b'i',
+                b'3' => b'e',
+                b'4' => b'a',
+                b'5' => b's',
+                b'7' => b't',
+                b'8' => b'b',
+                b'9' => b'g',
+                other => other,
+            };
+        }
+    }
+    if let Ok(text) = String::from_utf8(folded) {
+        *form = text;
+    }
+}
+
+/// Arabic, Persian and Urdu letters to Latin. Long vowels and the weak letters و and ي are
+/// read as vowels inside a word and as consonants at its start or before alif; short vowel
+/// marks, when written, become vowels; shadda doubles; hamza and tatweel vanish.
+pub fn arabic_to_latin(word: &str, out: &mut String) {
+    let chars: Vec<char> = word.chars().collect();
+    let start_len = out.len();
+    // Where the last consonant was written, so that shadda can double it even after a
+    // short-vowel mark (NFKC puts fatha before shadda).
+    let mut last_consonant: Option<(usize, usize)> = None;
+    for (i, &c) in chars.iter().enumerate() {
+        let at_start = out.len() == start_len;
+        // Before alif a weak letter is a consonant (Nawaz, Yahya), except before a final alif,
+        // which only closes a vowel (Ondoa).
+        let before_alif = matches!(chars.get(i + 1), Some('ا' | 'أ' | 'آ')) && i + 2 < chars.len();
+        let piece: &str = match c {
+            'ا' | 'أ' | 'آ' | 'ٱ' => "a",
+            'إ' => "i",
+            'ب' => "b",
+            'ت' => "t",
+            'ث' => "th",
+            'ج' => "j",
+            'ح' => "h",
+            'خ' => "kh",
+            'د' => "d",
+            'ذ' => "dh",
+            'ر' => "r",
+            'ز' => "z",
+            'س' => "s",
+            'ش' => "sh",
+            'ص' => "s",
+            'ض' => "d",
+            'ط' => "t",
+            'ظ' => "z",
+            'ع' if at_start => "a",
+            'ع' | 'ء' | 'ؤ' => "",
+            'غ' => "gh",
+            'ف' => "f",
+            'ق' => "q",
+            'ك' | 'ک' => "k",
+            'ل' => "l",
+            'م' => "m",
+            'ن' | 'ں' => "n",
+            'ه' | 'ہ' | 'ھ' if word == "الله" => "ah",
+            'ه' | 'ہ' | 'ھ' => "h",
+            'ة' | 'ۃ' | 'ى' => "a",
+            'و' if at_start || before_alif => "w",
+            'و' => "u",
+            'ي' | 'ی' | 'ې' | 'ئ' if at_start || before_alif => "y",
+            'ي' | 'ی' | 'ې' | 'ئ' => "i",
+            'ے' | 'ۀ' => "e",
+            'پ' => "p",
+            'چ' => "ch",
+            'ژ' => "zh",
+            'گ' => "g",
+            'ٹ' => "t",
+            'ڈ' => "d",
+            'ڑ' => "r",
+            '\u{064E}' | '\u{0670}' => "a",
+            '\u{064F}' => "u",
+            '\u{0650}' => "i",
+            '\u{0651}' => {
+                if let Some((from, to)) = last_consonant
+                    && let Some(consonant) = out.get(from..to).map(str::to_string)
+                {
+                    out.insert_str(to, &consonant);
+                    last_consonant = Some((to, to + consonant.len()));
+                }
+                ""
+            }
+            '\u{064B}'..='\u{0652}' | '\u{0640}' => "",
+            '\u{0660}'..='\u{0669}' => {
+                out.push(char::from(b'0' + (c as u32 - 0x660) as u8));
+                ""
+            }
+            '\u{06F0}'..='\u{06F9}' => {
+                out.push(char::from(b'0' + (c as u32 - 0x6F0) as u8));
+                ""
+            }
+            other => {
+                push_ascii(any_ascii::any_ascii_char(other), out);
+                ""
+            }
+        };
+        if !piece.is_empty()
+            && !piece
+                .bytes()
+                .all(|b| matches!(b, b'a' | b'e' | b'i' | b'o' | b'u'))
+        {
+            last_consonant = Some((out.len(), out.len() + piece.len()));
+        }
+        out.push_str(piece);
+    }
+}
+
+/// Hebrew letters to Latin: vav and yod inside a word are vowels, pe is p at the start and f
+/// elsewhere, points (niqqud) vanish.
+pub fn hebrew_to_latin(word: &str, out: &mut String) {
+    let start_len = out.len();
+    for c in word.chars() {
+        let at_start = out.len() == start_len;
+        let piece = match c {
+            'א' | 'ע' if at_start => "a",
+            'א' | 'ע' => "",
+            'ב' => "b",
+            'ג' => "g",
+            'ד' => "d",
+            'ה' => "h",
+            'ו' if at_start => "v",
+            'ו' => "u",
+            'ז' => "z",
+            'ח' => "h",
+            'ט' => "t",
+            'י' if at_start => "y",
+            'י' => "i",
+            'כ' | 'ך' | 'ק' => "k",
+            'ל' => "l",
+            'מ' | 'ם' => "m",
+            'נ' | 'ן' => "n",
+            'ס' => "s",
+            'פ' if at_start => "p",
+            'פ' | 'ף' => "f",
+            'צ' | 'ץ' => "ts",
+            'ר' => "r",
+            'ש' => "sh",
+            'ת' => "t",
+            '\u{0591}'..='\u{05C7}' => "",
+            other => {
+                push_ascii(any_ascii::any_ascii_char(other), out);
+                ""
+            }
+        };
+        out.push_str(piece);
+    }
+}
+
+/// Removes diacritics the way a person typing without them would (NFD, drop combining
+/// marks); used by the perturbation generator and tests.
+pub fn strip_diacritics(text: &str) -> String {
+    text.nfd()
+        .filter(|c| !matches!(*c as u32, 0x300..=0x36F))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn forms(text: &str) -> Vec<String> {
+        words(&clean(text)).into_iter().map(|w| w.form).collect()
+    }
+
+    #[test]
+    fn invisible_characters_vanish() {
+        for c in [
+            '\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{00AD}', '\u{202E}',
+        ] {
+            let text = format!("Gher{c}may");
+            assert_eq!(forms(&text), ["ghermay"], "U+{:04X}", c as u32);
+        }
+        assert_eq!(clean("a\u{0007}b"), "ab");
+    }
+
+    #[test]
+    fn nfkc_and_case_folding() {
+        assert_eq!(forms("ＡＢＵ　ＧＲＥＩＮ"), ["abu", "grein"]);
+        assert_eq!(forms("ﬁtwi"), ["fitwi"]);
+        assert_eq!(forms("Mus’ab"), forms("Mus'ab"));
+        assert_eq!(forms("François Hollande"), ["francois", "hollande"]);
+        assert_eq!(forms("Straße"), ["strasse"]);
+    }
+
+    #[test]
+    fn homoglyphs_fold_to_latin() {
+        // Cyrillic а, е, о, р, с, х and Ukrainian і inside Latin names.
+        assert_eq!(forms("Ermiаs Ghermаy"), ["ermias", "ghermay"]);
+        assert_eq!(forms("Ρutin"), ["putin"]); // Greek capital rho
+        assert_eq!(forms("Kоshlаf"), ["koshlaf"]);
+        assert_eq!(forms("Alі"), ["ali"]);
+        // A whole word of look-alikes inside a Latin name is Latin too: Cyrillic "Оса".
+        assert_eq!(forms("Musab Оса"), ["musab", "oca"]);
+        // Real Cyrillic is transliterated, not folded: р is r there.
+        assert_eq!(forms("Сергей Лавров"), ["sergey", "lavrov"]);
+        assert_eq!(forms("Пётр"), ["petr"]);
+    }
+
+    #[test]
+    fn transliteration_of_scripts() {
+        assert_eq!(forms("Κυριάκος Μητσοτάκης"), ["kyriakos", "mitsotakis"]);
+        assert_eq!(forms("Володимир Зеленський"), ["volodimir", "zelenskiy"]);
+        assert_eq!(forms("习近平"), ["xi", "jin", "ping"]);
+        assert_eq!(forms("김정은"), ["gim", "jeong", "eun"]);
+        assert_eq!(forms("バラク・オバマ"), ["baraku", "obama"]);
+        assert_eq!(forms("Բարակ Օբամա"), ["barak", "obama"]);
+    }
+
+    #[test]
+    fn arabic_transliteration() {
+        assert_eq!(forms("محمد بن سلمان"), ["mhmd", "bn", "slman"]);
+        // The article splits off; و and ي are vowels inside a word.
+        assert_eq!(forms("السوداني"), ["al", "sudani"]);
+        assert_eq!(forms("فرناندو بيريز"), ["frnandu", "biriz"]);
+        // Initial ain is written as a vowel in Latin spellings: Abd, Ali, Omar.
+        assert_eq!(forms("عبد الفتاح"), ["abd", "al", "ftah"]);
+        assert_eq!(forms("علي"), ["ali"]);
+        // Persian letters and the zero-width non-joiner inside a compound.
+        assert_eq!(forms("مسعود پزشک‌فر"), ["msud", "pzshkfr"]);
+        // Short vowels and shadda when written.
+        assert_eq!(forms("مُحَمَّد"), ["muhammad"]);
+        assert_eq!(forms("١٢٣"), ["123"]);
+    }
+
+    #[test]
+    fn hebrew_transliteration() {
+        assert_eq!(forms("ולדימיר פוטין"), ["vldimir", "putin"]);
+    }
+
+    #[test]
+    fn word_boundaries() {
+        let ws = words(&clean("Al-Qa'ida/Islamic Army & Co. A.B.C. A/S"));
+        let f: Vec<&str> = ws.iter().map(|w| w.form.as_str()).collect();
+        assert_eq!(
+            f,
+            [
+                "al", "qaida", "islamic", "army", "and", "co", "a", "b", "c", "a", "s"
+            ]
+        );
+        let gaps: Vec<Gap> = ws.iter().map(|w| w.gap).collect();
+        assert_eq!(gaps[1], Gap::Hyphen);
+        assert_eq!(gaps[2], Gap::Tight);
+        assert_eq!(gaps[7], Gap::Tight);
+        assert_eq!(gaps[10], Gap::Tight);
+        assert!(ws[5].dotted);
+        assert_eq!(
+            forms("I9or Sech1n 2007-AHL1"),
+            ["igor", "sechin", "2007", "ahl1"]
+        );
+    }
+
+    #[test]
+    fn capitals_mark_family_names() {
+        let ws = words(&clean("Abd Al-Rahman SALIM IBRAHIM AL-MILAD"));
+        let upper: Vec<bool> = ws.iter().map(|w| w.upper).collect();
+        assert_eq!(upper, [false, false, false, true, true, true, true]);
+        assert!(words(&clean("ALL CAPS NAME")).iter().all(|w| !w.upper));
+    }
+}
