@@ -355,6 +355,7 @@ fn errors_are_sentences_not_panics() {
     assert!(!stderr.contains("panicked"));
 
     let bad_db = Command::new(env!("CARGO_BIN_EXE_tandem"))
+        .current_dir(sandbox.dir.path())
         .args(["--db", "mysql://x", "stats"])
         .output()
         .unwrap();
