@@ -2,6 +2,7 @@
 # Starts a throw-away PostgreSQL cluster for the storage tests. Meant to be `source`d:
 #
 #   source .ci/postgres.sh      # installs PostgreSQL when missing, starts it on 127.0.0.1:55432
+#                               # (TANDEM_PG_PORT=N picks another port for concurrent runs)
 #   cargo test -p tandem-store  # the tests read TANDEM_TEST_POSTGRES
 #   tandem_postgres_stop        # optional: also runs on exit of the sourcing shell
 #
@@ -34,13 +35,13 @@ tandem_postgres_start() {
     chown postgres:postgres "$TANDEM_PGTMP"
   fi
   tandem_postgres_as_owner "$TANDEM_PGBIN/initdb -D $TANDEM_PGTMP/data -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null" || return 1
-  if ! tandem_postgres_as_owner "$TANDEM_PGBIN/pg_ctl -D $TANDEM_PGTMP/data -l $TANDEM_PGTMP/pg.log -w -o '-c listen_addresses=127.0.0.1 -p 55432 -k $TANDEM_PGTMP -c fsync=off' start" >/dev/null; then
-    echo "PostgreSQL did not start (is port 55432 taken?); its log:" >&2
+  if ! tandem_postgres_as_owner "$TANDEM_PGBIN/pg_ctl -D $TANDEM_PGTMP/data -l $TANDEM_PGTMP/pg.log -w -o '-c listen_addresses=127.0.0.1 -p ${TANDEM_PG_PORT:-55432} -k $TANDEM_PGTMP -c fsync=off' start" >/dev/null; then
+    echo "PostgreSQL did not start (is port ${TANDEM_PG_PORT:-55432} taken?); its log:" >&2
     cat "$TANDEM_PGTMP/pg.log" >&2
     tandem_postgres_stop
     return 1
   fi
-  export TANDEM_TEST_POSTGRES=postgres://postgres@127.0.0.1:55432/postgres
+  export TANDEM_TEST_POSTGRES=postgres://postgres@127.0.0.1:${TANDEM_PG_PORT:-55432}/postgres
   trap tandem_postgres_stop EXIT
 }
 
