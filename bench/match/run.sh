@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SHARED=${SHARED:-../shared/data/screening}
-TOP=${TOP:-20}
+export TOP=${TOP:-20}
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/tandem-bench-match.XXXX")
 trap 'rm -rf "$OUT"' EXIT
 

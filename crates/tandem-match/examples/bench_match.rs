@@ -171,15 +171,6 @@ fn pairs(args: &Args) -> Result<(), Failure> {
     )
 }
 
-/// A stable pseudo-random order of ids for sampling.
-fn sample_key(seed: u64, id: &str) -> u64 {
-    let mut h = seed ^ 0xCBF2_9CE4_8422_2325;
-    for b in id.bytes() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
-    }
-    h ^ (h >> 29)
-}
-
 fn entity_json(e: &Entity) -> serde_json::Value {
     json!({"id": e.id, "schema": e.schema, "properties": e.properties})
 }
@@ -193,7 +184,7 @@ fn perturb(args: &Args) -> Result<(), Failure> {
     let mut sampled: Vec<(&Entity, String)> = Vec::new();
     for (schema, count) in [("Person", persons), ("Organization", orgs)] {
         let mut of_schema: Vec<&Entity> = ofac.iter().filter(|e| e.schema == schema).collect();
-        of_schema.sort_by_key(|e| sample_key(seed, &e.id));
+        of_schema.sort_by_key(|e| eval::sample_key(seed, &e.id));
         sampled.extend(
             of_schema
                 .into_iter()
@@ -247,6 +238,25 @@ fn perturb(args: &Args) -> Result<(), Failure> {
         let entry = pairwise.entry(p.class.name()).or_default();
         entry.0 += 1;
         entry.1 += u64::from(found);
+        // `--show CLASS` prints every pairwise miss of a class with its alignment.
+        if !found && args.value("--show") == Some(p.class.name()) {
+            let detail = eval::name_entity(&p.schema, "perturbed", &p.perturbed)
+                .ok()
+                .and_then(|q| Subject::from_entity(&q).ok())
+                .zip(index.subject(&p.entity_id))
+                .map(|(q, c)| {
+                    let s = tandem_match::score(&q, c, &config, 0.7);
+                    let name = s.explanations.get("name_match");
+                    format!(
+                        "{:.3} {} | {}",
+                        s.score,
+                        name.map_or("", |e| e.candidate.as_str()),
+                        name.map_or("", |e| e.detail.as_str())
+                    )
+                })
+                .unwrap_or_default();
+            eprintln!("  miss {} <- {}: {detail}", p.perturbed, p.original);
+        }
     }
     eprintln!(
         "{:24} {:>6} {:>9} {:>8} {:>9}",

@@ -274,7 +274,10 @@ fn joined_units(
                     joined_canon.push_str(&p.canon);
                 }
                 let abjad = single.script.is_abjad() || run.iter().any(|p| p.script.is_abjad());
-                let sim = similarity::joined_similarity(single, &joined, &joined_canon, abjad);
+                let sound =
+                    !single.script.is_syllabic() && !run.iter().any(|p| p.script.is_syllabic());
+                let sim =
+                    similarity::joined_similarity(single, &joined, &joined_canon, abjad, sound);
                 if sim <= 0.0 {
                     continue;
                 }

@@ -414,6 +414,113 @@ pub fn false_positive_rate(
     }
 }
 
+/// A stable pseudo-random position of an id in a seeded sample: sorting by it and taking the
+/// first n draws the same sample on every machine.
+pub fn sample_key(seed: u64, id: &str) -> u64 {
+    let mut h = seed ^ 0xCBF2_9CE4_8422_2325;
+    for b in id.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+    }
+    h ^ (h >> 29)
+}
+
+/// The writing system a name is mostly written in (by letters), for per-script reporting:
+/// Latin, Cyrillic, Greek, Arabic, Hebrew, CJK, Hangul, Devanagari, Thai or Other.
+pub fn script_label(name: &str) -> &'static str {
+    use crate::text::{self, Script};
+    let cleaned = text::clean(name);
+    let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for word in text::words(&cleaned) {
+        let label = match word.script {
+            Script::Latin => "Latin",
+            Script::Cyrillic => "Cyrillic",
+            Script::Greek => "Greek",
+            Script::Arabic => "Arabic",
+            Script::Hebrew => "Hebrew",
+            Script::Han | Script::Kana => "CJK",
+            Script::Hangul => "Hangul",
+            Script::Common | Script::Other => {
+                if word
+                    .original
+                    .chars()
+                    .any(|c| ('\u{0900}'..='\u{097F}').contains(&c))
+                {
+                    "Devanagari"
+                } else if word
+                    .original
+                    .chars()
+                    .any(|c| ('\u{0E00}'..='\u{0E7F}').contains(&c))
+                {
+                    "Thai"
+                } else {
+                    "Other"
+                }
+            }
+        };
+        *counts.entry(label).or_default() += word.original.chars().count();
+    }
+    counts
+        .into_iter()
+        .max_by_key(|(label, n)| (*n, std::cmp::Reverse(*label)))
+        .map_or("Other", |(label, _)| label)
+}
+
+/// Reads synthetic negatives (columns `full_name` and, with `qualifiers`, `date_of_birth` and
+/// `nationality` as an English country name) as Person queries grouped by script. Rows whose
+/// name is empty are errors naming the line; unparsable birth dates and unknown countries are
+/// left out of the query, as a screening client would.
+pub fn read_negatives<R: Read>(
+    reader: R,
+    file: &str,
+    qualifiers: bool,
+) -> Result<Vec<LabelledQuery>, MatchError> {
+    let fail = |line: u64, field: &str, message: String| MatchError::Input {
+        file: file.to_string(),
+        line,
+        field: field.to_string(),
+        message,
+    };
+    let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
+    let headers = csv
+        .headers()
+        .map_err(|e| fail(1, "header", e.to_string()))?
+        .clone();
+    let column = |name: &str| headers.iter().position(|h| h.trim() == name);
+    let name_column =
+        column("full_name").ok_or_else(|| fail(1, "full_name", "missing column".to_string()))?;
+    let (dob_column, nationality_column) = (column("date_of_birth"), column("nationality"));
+    let mut out = Vec::new();
+    for (i, record) in csv.records().enumerate() {
+        let record = record.map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line());
+            fail(line, "record", e.to_string())
+        })?;
+        let line = record.position().map_or(0, |p| p.line());
+        let name = record.get(name_column).unwrap_or("").trim();
+        let mut entity = Entity::new("Person", format!("negative-{}", i + 1))
+            .map_err(|e| fail(line, "full_name", e.to_string()))?;
+        if name.is_empty() || !entity.add_lenient("name", name) {
+            return Err(fail(line, "full_name", "is empty".to_string()));
+        }
+        if qualifiers {
+            if let Some(dob) = dob_column.and_then(|c| record.get(c)) {
+                entity.add_lenient("birthDate", dob.trim());
+            }
+            if let Some(code) = nationality_column
+                .and_then(|c| record.get(c))
+                .and_then(tandem_core::country::lookup)
+            {
+                entity.add_lenient("nationality", code);
+            }
+        }
+        out.push(LabelledQuery {
+            group: script_label(name).to_string(),
+            entity,
+        });
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -439,6 +546,31 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("field name2: missing column")
+        );
+    }
+
+    #[test]
+    fn reads_negatives_by_script() {
+        let text = "full_name,date_of_birth,nationality\n\
+                    Andrea Vásquez,1990-04-01,Colombia\n\
+                    حسین موسوی,1985,Iran\n\
+                    静 林,not a date,Atlantis\n";
+        let queries = read_negatives(text.as_bytes(), "neg.csv", true).unwrap();
+        let groups: Vec<&str> = queries.iter().map(|q| q.group.as_str()).collect();
+        assert_eq!(groups, ["Latin", "Arabic", "CJK"]);
+        assert_eq!(queries[0].entity.get("nationality"), ["co"]);
+        assert_eq!(queries[1].entity.get("birthDate"), ["1985"]);
+        // A bad date or an unknown country is left out of the query, not an error.
+        assert!(queries[2].entity.get("birthDate").is_empty());
+        assert!(queries[2].entity.get("nationality").is_empty());
+        let names_only = read_negatives(text.as_bytes(), "neg.csv", false).unwrap();
+        assert!(names_only[0].entity.get("birthDate").is_empty());
+        let empty = "full_name\nAli\n  \n";
+        assert_eq!(
+            read_negatives(empty.as_bytes(), "neg.csv", false)
+                .unwrap_err()
+                .to_string(),
+            "neg.csv, line 3, field full_name: is empty"
         );
     }
 

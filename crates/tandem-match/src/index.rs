@@ -168,6 +168,17 @@ fn query_keys(subject: &Subject) -> Vec<(u32, u64, KeyKind)> {
                     KeyKind::Phonetic,
                 ));
             }
+            if let Some(alternative) = &part.alternative {
+                keys.push((unit, key(KeyKind::Exact, alternative), KeyKind::Exact));
+                let skeleton = crate::phonetic::skeleton_key(alternative);
+                if skeleton.len() >= 2 {
+                    keys.push((
+                        unit,
+                        key(KeyKind::Phonetic, skeleton.as_str()),
+                        KeyKind::Phonetic,
+                    ));
+                }
+            }
             if part.class != PartClass::Number && !part.acronym {
                 keys.push((unit, key(KeyKind::Fuzzy, &part.form), KeyKind::Fuzzy));
                 scratch.clear();
@@ -233,6 +244,13 @@ fn entity_keys(subject: &Subject) -> Vec<u64> {
             }
             if part.skeleton.len() >= 2 && part.class != PartClass::Number {
                 keys.push(key(KeyKind::Phonetic, part.skeleton.as_str()));
+            }
+            if let Some(alternative) = &part.alternative {
+                keys.push(key(KeyKind::Exact, alternative));
+                let skeleton = crate::phonetic::skeleton_key(alternative);
+                if skeleton.len() >= 2 {
+                    keys.push(key(KeyKind::Phonetic, skeleton.as_str()));
+                }
             }
             if part.class != PartClass::Number && !part.acronym {
                 keys.push(key(KeyKind::Fuzzy, &part.form));

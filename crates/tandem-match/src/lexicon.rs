@@ -1080,6 +1080,13 @@ pub fn info(form: &str) -> WordInfo {
     lexicon().get(form).copied().unwrap_or_default()
 }
 
+/// Abbreviations Latin script writes for a name (`Mohd`, `Muhd` for Muhammad). A word
+/// transliterated from Arabic script that happens to spell one (موحد, Muwahhid, reads `muhd`)
+/// is not that name: Arabic writes Muhammad in full.
+pub fn is_latin_abbreviation(form: &str) -> bool {
+    matches!(form, "mohd" | "muhd" | "md" | "mhd")
+}
+
 pub fn is_person_particle(form: &str) -> bool {
     info(form).particle
 }

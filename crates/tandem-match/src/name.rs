@@ -130,6 +130,9 @@ pub struct Part {
     pub commonness: Option<Commonness>,
     /// The consonants of the form, for a quick bound on edit distance.
     pub consonants: u32,
+    /// Another romanisation of an Arabic-script part whose letters Arabic and Persian read
+    /// differently ([`text::arabic_alternative`]), compared as well.
+    pub alternative: Option<String>,
 }
 
 /// A name read for matching.
@@ -577,9 +580,17 @@ fn classify(protos: Vec<Proto>, kind: NameKind) -> Vec<Part> {
                 PartClass::Name
             };
             let form = number.map(str::to_string).unwrap_or(p.form);
+            let alternative = if p.script == Script::Arabic && class != PartClass::Number {
+                text::arabic_alternative(&p.original).filter(|alt| *alt != form)
+            } else {
+                None
+            };
             Part {
+                alternative,
                 skeleton: phonetic::skeleton_key(&form),
-                groups: if matches!(class, PartClass::Name | PartClass::Particle) {
+                groups: if matches!(class, PartClass::Name | PartClass::Particle)
+                    && !(p.script.is_abjad() && lexicon::is_latin_abbreviation(&form))
+                {
                     info.groups
                 } else {
                     NameGroups::default()

@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::lexicon::Kinship;
 use crate::name::{Part, PartClass};
+use crate::text::Script;
 
 /// How two parts (or groups of parts) were found to correspond.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -218,8 +219,10 @@ pub fn fuzzy(a: &str, b: &str, abjad: bool) -> f32 {
 pub const PHONETIC_SIMILARITY: f32 = 0.8;
 
 fn phonetic(a: &Part, b: &Part, abjad: bool) -> f32 {
-    // Short keys collide by chance (Olga and Oleg share ALK).
-    let (min_key, min_len) = if abjad { (2, 3) } else { (3, 5) };
+    // Short keys collide by chance (Olga and Oleg share ALK; Hein and هانيه share HN, Htet
+    // and هدایت HTT once vowels are free): three consonant classes at least, and against
+    // Latin a longer form.
+    let (min_key, min_len) = if abjad { (3, 3) } else { (3, 5) };
     if a.skeleton == b.skeleton
         && a.skeleton.len() >= min_key
         && a.form.len().min(b.form.len()) >= min_len
@@ -230,8 +233,42 @@ fn phonetic(a: &Part, b: &Part, abjad: bool) -> f32 {
     }
 }
 
-/// Similarity of two single parts, with how it was found. Symmetric.
+/// A part read with its alternative romanisation in place of its form.
+fn with_alternative(part: &Part) -> Option<Part> {
+    let alternative = part.alternative.as_ref()?;
+    let mut other = part.clone();
+    other.form = alternative.clone();
+    other.canon = crate::name::canonical(alternative);
+    other.skeleton = crate::phonetic::skeleton_key(alternative);
+    other.consonants = consonant_mask(alternative);
+    other.alternative = None;
+    Some(other)
+}
+
+/// Similarity of two single parts, with how it was found. Symmetric. An Arabic-script part
+/// with another common romanisation counts by the better of the two.
 pub fn part_similarity(a: &Part, b: &Part) -> (f32, How) {
+    let mut best = form_similarity(a, b);
+    if best.0 < 1.0 && (a.alternative.is_some() || b.alternative.is_some()) {
+        for (x, y) in [(with_alternative(a), None), (None, with_alternative(b))] {
+            if x.is_none() && y.is_none() {
+                continue;
+            }
+            let found = form_similarity(x.as_ref().unwrap_or(a), y.as_ref().unwrap_or(b));
+            if found.0 > best.0 {
+                best = found;
+            }
+        }
+    }
+    best
+}
+
+/// Vowel letters of a form, in order.
+fn vowels(form: &str) -> impl Iterator<Item = u8> + '_ {
+    form.bytes().filter(|&c| is_vowel(c))
+}
+
+fn form_similarity(a: &Part, b: &Part) -> (f32, How) {
     let none = (0.0, How::Fuzzy);
     if a.form == b.form {
         // Two Han characters or Hangul blocks that romanise alike are still two names.
@@ -273,6 +310,23 @@ pub fn part_similarity(a: &Part, b: &Part) -> (f32, How) {
     let limit = budget(a.form.len().max(b.form.len()));
     let edit = if consonant_bound(a.consonants, b.consonants) > limit {
         0.0
+    } else if syllabic
+        && (a.script == Script::Han || b.script == Script::Han)
+        && (!vowels(&a.form).eq(vowels(&b.form))
+            || is_vowel(a.form.as_bytes().first().copied().unwrap_or(b'a'))
+                != is_vowel(b.form.as_bytes().first().copied().unwrap_or(b'a')))
+    {
+        // A Han syllable romanises with other consonant letters (Zhang / Chang, Zhu / Ju),
+        // but another vowel or a vowel moved is another syllable (Cheng is not Chang, Lai is
+        // not Ali), and hence another name.
+        0.0
+    } else if syllabic
+        && (a.script == Script::Han || b.script == Script::Han)
+        && a.form.starts_with("sh") != b.form.starts_with("sh")
+    {
+        // Pinyin and Wade-Giles both write `sh` for one initial; `zh`, `ch` and `s` are others
+        // (Sheng is not Cheng, Shu is not Zhu).
+        0.0
     } else if syllabic {
         match edit_cost(a.form.as_bytes(), b.form.as_bytes(), false, 0.5) {
             Some(cost) => 1.0 - 0.3 * cost / limit.max(0.5),
@@ -291,7 +345,15 @@ pub fn part_similarity(a: &Part, b: &Part) -> (f32, How) {
 
 /// Similarity of one part against several parts run together (`Abugrein` / `Abu Grein`,
 /// `Platonovich` / `Plat Ono Vich`).
-pub fn joined_similarity(single: &Part, joined: &str, joined_canon: &str, abjad: bool) -> f32 {
+/// `sound` allows a phonetic match; syllables of Han or Hangul run together do not sound
+/// like one word (`xin yi` is not `Kassan`).
+pub fn joined_similarity(
+    single: &Part,
+    joined: &str,
+    joined_canon: &str,
+    abjad: bool,
+    sound: bool,
+) -> f32 {
     if single.form == joined || single.canon == joined_canon {
         return 1.0;
     }
@@ -299,7 +361,7 @@ pub fn joined_similarity(single: &Part, joined: &str, joined_canon: &str, abjad:
     if sim > 0.0 {
         return sim;
     }
-    if single.form.len() >= 5 && crate::phonetic::skeleton_key(joined) == single.skeleton {
+    if sound && single.form.len() >= 5 && crate::phonetic::skeleton_key(joined) == single.skeleton {
         return PHONETIC_SIMILARITY;
     }
     0.0
@@ -396,10 +458,32 @@ mod tests {
     }
 
     #[test]
+    fn han_syllables_and_arabic_readings() {
+        // Han: other consonant letters are other romanisations of one syllable; another
+        // vowel, a moved vowel or another initial is another syllable.
+        assert!(sim("张", "Chang") > 0.8);
+        assert!(sim("朱", "Ju") > 0.8);
+        assert_eq!(sim("成", "Chang"), 0.0);
+        assert_eq!(sim("朱", "Shu"), 0.0);
+        assert_eq!(sim("賴", "Ali"), 0.0);
+        // Arabic letters that Persian, Urdu and Pashto names read otherwise.
+        assert!(sim("ذاکر", "Zakir") >= 0.8, "{}", sim("ذاکر", "Zakir"));
+        assert!(sim("كاظم", "Kathim") >= 0.8, "{}", sim("كاظم", "Kathim"));
+        assert!(sim("ثاقب", "Saqib") >= 0.8, "{}", sim("ثاقب", "Saqib"));
+        assert!(sim("حيدر", "Haidar") >= 0.8);
+        // Muwahhid is not Muhammad (whatever `Muhd` abbreviates in Latin script); Mousavi is
+        // not Moussa.
+        assert!(sim("موحد", "Muhammad") < 0.7, "{}", sim("موحد", "Muhammad"));
+        assert!(sim("Muhd", "Muhammad") >= 0.95);
+        assert!(sim("موسوی", "Moussa") < 0.7, "{}", sim("موسوی", "Moussa"));
+        assert!(sim("موسوی", "Musavi") >= 0.8, "{}", sim("موسوی", "Musavi"));
+    }
+
+    #[test]
     fn joined_parts() {
         let single = part("Abugrein");
         assert_eq!(
-            joined_similarity(&single, "abugrein", "abugrein", false),
+            joined_similarity(&single, "abugrein", "abugrein", false, true),
             1.0
         );
         assert!(
@@ -407,7 +491,8 @@ mod tests {
                 &part("FridrichBuchenberg"),
                 "friedrichbuchenberg",
                 "fridrihbuhenberg",
-                false
+                false,
+                true
             ) > 0.9
         );
     }

@@ -518,6 +518,12 @@ pub fn arabic_to_latin(word: &str, out: &mut String) {
         // Before alif a weak letter is a consonant (Nawaz, Yahya), except before a final alif,
         // which only closes a vowel (Ondoa).
         let before_alif = matches!(chars.get(i + 1), Some('ا' | 'أ' | 'آ')) && i + 2 < chars.len();
+        // The nisba ending -wi (Musawi, Alawi, Badawi) writes waw before a final ya: a
+        // consonant there, or Mousavi would read "musui" and sound like Moussa.
+        let before_final_ya = c == 'و'
+            && i > 0
+            && i + 2 == chars.len()
+            && matches!(chars.get(i + 1), Some('ي' | 'ی'));
         let piece: &str = match c {
             'ا' | 'أ' | 'آ' | 'ٱ' => "a",
             'إ' => "i",
@@ -549,7 +555,7 @@ pub fn arabic_to_latin(word: &str, out: &mut String) {
             'ه' | 'ہ' | 'ھ' if word == "الله" => "ah",
             'ه' | 'ہ' | 'ھ' => "h",
             'ة' | 'ۃ' | 'ى' => "a",
-            'و' if at_start || before_alif => "w",
+            'و' if at_start || before_alif || before_final_ya => "w",
             'و' => "u",
             'ي' | 'ی' | 'ې' | 'ئ' if at_start || before_alif => "y",
             'ي' | 'ی' | 'ې' | 'ئ' => "i",
@@ -596,6 +602,29 @@ pub fn arabic_to_latin(word: &str, out: &mut String) {
         }
         out.push_str(piece);
     }
+}
+
+/// The other common romanisation of an Arabic-script word whose letters are read differently
+/// in Arabic and in Persian, Urdu or Pashto names: ث is `th` or `s` (Haitham, Saqib), ذ `dh` or
+/// `z` (Dhakir, Zakir), ض `d` or `z` (Fadl, Fazal), ظ `z` or `dh`/`d` (Zahir, Dahir, Kathim).
+/// `None` when the word has none of them.
+pub fn arabic_alternative(word: &str) -> Option<String> {
+    if !word.contains(['ث', 'ذ', 'ض', 'ظ']) {
+        return None;
+    }
+    let swapped: String = word
+        .chars()
+        .map(|c| match c {
+            'ث' => 'س',
+            'ذ' => 'ز',
+            'ض' => 'ز',
+            'ظ' => 'ذ',
+            other => other,
+        })
+        .collect();
+    let mut form = String::new();
+    arabic_to_latin(&swapped, &mut form);
+    (!form.is_empty()).then_some(form)
 }
 
 /// Hebrew letters to Latin: vav and yod inside a word are vowels, pe is p at the start and f

@@ -6,7 +6,6 @@ use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tandem_core::Sensitivity;
 use tandem_store::security::{AuditOutcome, UserRole};
 
 use crate::app::{Access, AppState, Principal, RemoteAddr, Table};
@@ -164,38 +163,15 @@ async fn entity(
     RemoteAddr(remote): RemoteAddr,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let held = view::visible_entity(&state, &principal.user, &id).await?;
-    let Some(entity) = view::merged(&held) else {
-        return Err(ApiError::not_found(format!("no entity {id}")));
-    };
-    if view::sensitivity_of(&held) == Sensitivity::Protected {
-        state
-            .audit(
-                Some(&principal.user),
-                "protected.read",
-                Some(id.clone()),
-                AuditOutcome::Ok,
-                json!({"api": "entity"}),
-                remote,
-            )
-            .await?;
-    }
-    let datasets: Vec<&str> = held.iter().map(|h| h.dataset.as_str()).collect();
-    let statements: Vec<_> = state
-        .store
-        .statements(&id)
-        .await?
-        .into_iter()
-        .filter(|s| datasets.contains(&s.provenance.dataset.as_str()))
-        .collect();
+    let view = view::read_entity(&state, &principal.user, &id, "api:entity", remote).await?;
     Ok(Json(json!({
-        "id": entity.id,
-        "schema": entity.schema,
-        "caption": entity.caption(),
-        "sensitivity": view::sensitivity_of(&held),
-        "properties": entity.properties,
-        "datasets": datasets,
-        "statements": statements,
+        "id": view.entity.id,
+        "schema": view.entity.schema,
+        "caption": view.entity.caption(),
+        "sensitivity": view.sensitivity,
+        "properties": view.entity.properties,
+        "datasets": view.datasets(),
+        "statements": view.statements,
     })))
 }
 

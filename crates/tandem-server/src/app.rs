@@ -39,6 +39,10 @@ pub struct Inner {
     pub store: Arc<dyn Store>,
     pub config: ServerConfig,
     routes: HashMap<(Method, String), RouteSpec>,
+    /// The screening index and its query log (see `screening.rs`).
+    pub screening: Arc<crate::screening::Service>,
+    /// Entity search from a copy of the names index (see `name_search.rs`).
+    pub names: Arc<crate::name_search::NameSearch>,
 }
 
 impl std::ops::Deref for AppState {
@@ -198,7 +202,9 @@ fn route_table() -> Table {
         router: Router::new(),
         specs: Vec::new(),
     };
-    api::routes(pages::routes(table))
+    crate::catalogue_pages::routes(crate::protection::routes(crate::monitor::routes(
+        crate::screening_web::routes(crate::yente::routes(api::routes(pages::routes(table)))),
+    )))
 }
 
 pub fn route_specs() -> Vec<RouteSpec> {
@@ -219,6 +225,8 @@ impl AppState {
             store,
             config,
             routes,
+            screening: Arc::default(),
+            names: Arc::default(),
         }))
     }
 }
@@ -230,6 +238,7 @@ pub fn build(store: Arc<dyn Store>, config: ServerConfig) -> Router {
     let timeout = config.request_timeout;
     let secure = config.secure_cookies();
     let state = AppState::with_routes(store, config, &table.specs);
+    state.screening.start(state.store.clone());
     table
         .router
         .route_layer(middleware::from_fn_with_state(state.clone(), guard))
@@ -445,7 +454,10 @@ async fn check(state: &AppState, request: Request) -> Result<Request, Response> 
         .map_err(IntoResponse::into_response)?,
         _ => body,
     };
-    if user.must_change_password && !pages::allowed_before_password_change(spec.path) {
+    // A one-time password must be replaced before the person works with it; an API token is a
+    // credential of its own, issued on purpose for a program, and is not held back by it.
+    let session = matches!(credential, Credential::Session { .. });
+    if session && user.must_change_password && !pages::allowed_before_password_change(spec.path) {
         return Err(match spec.surface {
             Surface::Page => Redirect::to("/account/password").into_response(),
             Surface::Api => ApiError::new(

@@ -56,7 +56,11 @@ fn describe(method: &Method, path: &str) -> Option<(&'static str, Option<Value>)
             None,
         ),
         ("GET", "/api/v1/audit/verify") => ("Check the audit log's hash chain end to end", None),
-        _ => return None,
+        _ => {
+            return crate::protection::describe(method, path)
+                .or_else(|| crate::screening_web::describe(method, path))
+                .or_else(|| crate::catalogue_pages::describe(method, path));
+        }
     })
 }
 

@@ -465,11 +465,7 @@ async fn change_password(
             "Choose a password other than the current one.".to_string(),
         ));
     }
-    let new = form.new.clone();
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&new))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+    let hash = hash_off_thread(form.new.clone()).await?;
     state
         .store
         .set_password(principal.user.id, &hash, false)
@@ -616,8 +612,14 @@ pub async fn search_hits(
         return Ok(Vec::new());
     }
     let found = state
-        .store
-        .search_entities(text, schema, limit, visible_ceiling(user.role))
+        .names
+        .search(
+            &state.store,
+            text,
+            schema,
+            limit,
+            visible_ceiling(user.role),
+        )
         .await?;
     Ok(found
         .into_iter()
@@ -704,32 +706,12 @@ async fn entity_page(
     RemoteAddr(remote): RemoteAddr,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let held = view::visible_entity(&state, &principal.user, &id).await?;
-    let Some(entity) = view::merged(&held) else {
-        // Not found and not allowed look the same, so the page reveals nothing.
-        return Err(ApiError::not_found(format!("no entity {id}")));
-    };
-    let sensitivity = view::sensitivity_of(&held);
-    if sensitivity == Sensitivity::Protected {
-        state
-            .audit(
-                Some(&principal.user),
-                "protected.read",
-                Some(id.clone()),
-                AuditOutcome::Ok,
-                serde_json::json!({"page": "entity"}),
-                remote,
-            )
-            .await?;
-    }
-    let datasets: Vec<&str> = held.iter().map(|h| h.dataset.as_str()).collect();
-    let statements: Vec<_> = state
-        .store
-        .statements(&id)
-        .await?
-        .into_iter()
-        .filter(|s| datasets.contains(&s.provenance.dataset.as_str()))
-        .collect();
+    let view::EntityView {
+        entity,
+        sensitivity,
+        statements,
+        ..
+    } = view::read_entity(&state, &principal.user, &id, "page:entity", remote).await?;
     let around = view::neighbourhood(&state, &principal.user, &id).await?;
     Ok(render(&EntityPage {
         chrome: Chrome::new(Some(&principal), "search"),
@@ -897,11 +879,7 @@ pub async fn add_user(
         }
     };
     let password = auth::one_time_password();
-    let to_hash = password.clone();
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&to_hash))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+    let hash = hash_off_thread(password.clone()).await?;
     let user = state
         .store
         .create_user(NewUser {
@@ -1016,6 +994,14 @@ async fn enable_user(
     set_disabled(&state, &principal, remote, id, false).await
 }
 
+/// Argon2id takes tens of milliseconds on purpose: it runs off the async workers.
+async fn hash_off_thread(password: String) -> ApiResult<String> {
+    tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
+}
+
 /// Gives a user a new one-time password (which also lifts a lockout) and ends their sessions.
 pub async fn reset_password(state: &AppState, id: i64) -> ApiResult<(User, String)> {
     let user = state
@@ -1024,11 +1010,7 @@ pub async fn reset_password(state: &AppState, id: i64) -> ApiResult<(User, Strin
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no user {id}")))?;
     let password = auth::one_time_password();
-    let to_hash = password.clone();
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&to_hash))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+    let hash = hash_off_thread(password.clone()).await?;
     state.store.set_password(id, &hash, true).await?;
     state.store.delete_user_sessions(id).await?;
     Ok((user, password))

@@ -50,6 +50,64 @@ pub fn merged(held: &[StoredEntity]) -> Option<Entity> {
     Some(entity)
 }
 
+/// An entity as one user may see it: the datasets that hold it, their values merged, and the
+/// statements of those datasets with provenance.
+pub struct EntityView {
+    pub held: Vec<StoredEntity>,
+    pub entity: Entity,
+    pub sensitivity: Sensitivity,
+    pub statements: Vec<Statement>,
+}
+
+impl EntityView {
+    pub fn datasets(&self) -> Vec<&str> {
+        self.held.iter().map(|h| h.dataset.as_str()).collect()
+    }
+}
+
+/// Reads an entity for `user`, auditing the read when it is protected (`via` names the page or
+/// endpoint in the audit entry). Not found and not allowed look the same, so nothing is
+/// revealed about records the user may not see.
+pub async fn read_entity(
+    state: &AppState,
+    user: &User,
+    id: &str,
+    via: &str,
+    remote: Option<String>,
+) -> Result<EntityView, ApiError> {
+    let held = visible_entity(state, user, id).await?;
+    let Some(entity) = merged(&held) else {
+        return Err(ApiError::not_found(format!("no entity {id}")));
+    };
+    let sensitivity = sensitivity_of(&held);
+    if sensitivity == Sensitivity::Protected {
+        state
+            .audit(
+                Some(user),
+                "protected.read",
+                Some(id.to_string()),
+                tandem_store::security::AuditOutcome::Ok,
+                serde_json::json!({ "via": via }),
+                remote,
+            )
+            .await?;
+    }
+    let datasets: Vec<&str> = held.iter().map(|h| h.dataset.as_str()).collect();
+    let statements = state
+        .store
+        .statements(id)
+        .await?
+        .into_iter()
+        .filter(|s| datasets.contains(&s.provenance.dataset.as_str()))
+        .collect();
+    Ok(EntityView {
+        held,
+        entity,
+        sensitivity,
+        statements,
+    })
+}
+
 fn day(timestamp: &str) -> String {
     timestamp.split('T').next().unwrap_or(timestamp).to_string()
 }

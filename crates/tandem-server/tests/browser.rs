@@ -8,10 +8,7 @@ use common::{Backend, PASSWORD, TestServer, start};
 use futures::TryStreamExt;
 
 async fn sign_in(browser: &Browser<'_>, server: &TestServer, username: &str, password: &str) {
-    browser.goto(&format!("{}/login", server.base)).await;
-    browser.type_into("#username", username).await;
-    browser.type_into("#password", password).await;
-    browser.click("button[type=submit]").await;
+    browser.sign_in(&server.base, username, password).await;
 }
 
 /// A sanctioned demo organiser: a name to search for that has relations.
@@ -97,6 +94,9 @@ async fn a_viewer_is_refused_the_admin_pages() {
     // An administrator sees them.
     let admin = driver.browser(1280, 900).await;
     sign_in(&admin, &server, "admin", PASSWORD).await;
+    // The sign-in's redirect must land before the next page is asked for, or the session
+    // cookie may not be set yet.
+    admin.find("#datasets").await;
     admin.goto(&format!("{}/admin/audit", server.base)).await;
     assert!(admin.text("#audit-verification").await.contains("intact"));
     assert!(admin.text("#audit").await.contains("permission.denied"));

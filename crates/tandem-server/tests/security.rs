@@ -281,6 +281,36 @@ async fn tokens_expire_and_revoke(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(me.status(), StatusCode::OK);
+
+    // A pending one-time password holds back the person's sessions, not a token issued on
+    // purpose for a program.
+    let analyst = server.store.user_by_name("analyst").await.unwrap().unwrap();
+    server
+        .store
+        .set_password(analyst.id, &analyst.password_hash, true)
+        .await
+        .unwrap();
+    let datasets = client
+        .get(format!("{}/api/v1/datasets", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(datasets.status(), StatusCode::OK);
+    let (browser, _) = sign_in(&server, "analyst", PASSWORD).await;
+    let held_back = browser
+        .get(format!("{}/search", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(held_back.status(), StatusCode::SEE_OTHER);
+    assert_eq!(held_back.headers()["location"], "/account/password");
+    server
+        .store
+        .set_password(analyst.id, &analyst.password_hash, false)
+        .await
+        .unwrap();
+
     let id = server.store.api_tokens(None).await.unwrap()[0].id;
     server.store.revoke_api_token(id).await.unwrap();
     let revoked = client
@@ -567,4 +597,72 @@ async fn protected_records_stay_with_the_owning_caseworkers() {
     assert_eq!(reads.len(), 1, "the one read is audited");
     assert_eq!(reads[0].entry.target.as_deref(), Some("victim-1"));
     assert!(!serde_json::to_string(&reads).unwrap().contains("Amina"));
+}
+
+/// Search answers from a copy of the names index in memory; an import from anywhere (here
+/// straight into the store, as the CLI or another server would) shows at once, never later.
+async fn search_follows_imports(backend: Backend) {
+    let Some(server) = start(backend).await else {
+        return;
+    };
+    let client = reqwest::Client::new();
+    let token = token_for(&server, "analyst").await;
+    let search = |text: &'static str| {
+        let request = client
+            .get(format!("{}/api/v1/search", server.base))
+            .query(&[("q", text), ("limit", "5")])
+            .bearer_auth(&token);
+        async move {
+            let body: Value = request.send().await.unwrap().json().await.unwrap();
+            body["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|hit| hit["id"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    for round in 1..=3 {
+        let name = [
+            "Qwertzuio Firstimport",
+            "Qwertzuio Secondimport",
+            "Qwertzuio Thirdimport",
+        ][round - 1];
+        let mut session = server
+            .store
+            .begin_import(tandem_store::ImportRequest {
+                dataset: "analyst_notes".to_string(),
+                title: None,
+                version: round.to_string(),
+                mode: tandem_store::ImportMode::Delta,
+                sensitivity: tandem_core::Sensitivity::Public,
+                source: "test".to_string(),
+                owner_organisation: None,
+            })
+            .await
+            .unwrap();
+        let mut person = tandem_core::Entity::new("Person", format!("note-{round}")).unwrap();
+        person.add("name", name).unwrap();
+        session.put(person).await.unwrap();
+        session.commit().await.unwrap();
+        let found = search("qwertzuio").await;
+        assert_eq!(found.len(), round, "round {round}: {found:?}");
+        // Give the copy time to be rebuilt, then search it.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(search("qwertzuio").await, found);
+        assert_eq!(
+            search("secondimport qwertzuio").await.len(),
+            usize::from(round >= 2)
+        );
+    }
+}
+
+#[tokio::test]
+async fn search_follows_imports_sqlite() {
+    search_follows_imports(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn search_follows_imports_postgres() {
+    search_follows_imports(Backend::Postgres).await;
 }

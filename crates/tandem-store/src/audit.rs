@@ -10,7 +10,9 @@
 use sha2::{Digest, Sha256};
 
 use crate::db::{Pool, Scalar, fetch_bound, on_pool};
-use crate::security::{AuditEntry, AuditFilter, AuditOutcome, AuditVerification, NewAuditEntry};
+use crate::security::{
+    AuditEntry, AuditFilter, AuditHead, AuditOutcome, AuditVerification, NewAuditEntry,
+};
 use crate::{Result, StoreError};
 
 /// The `prev_hash` of the first entry.
@@ -332,6 +334,7 @@ pub(crate) async fn verify(pool: &Pool) -> Result<AuditVerification> {
                     intact: false,
                     first_broken_seq: Some(row.seq),
                     problem: Some(problem),
+                    head: None,
                 });
             }
             last_seq = row.seq;
@@ -343,6 +346,10 @@ pub(crate) async fn verify(pool: &Pool) -> Result<AuditVerification> {
                 intact: true,
                 first_broken_seq: None,
                 problem: None,
+                head: (entries > 0).then(|| AuditHead {
+                    seq: last_seq,
+                    hash: last_hash.clone(),
+                }),
             });
         }
     }

@@ -312,6 +312,37 @@ pub(crate) async fn execute_for_ids(
     })
 }
 
+/// Fetches rows for a list of ids (see [`id_list_sql`]) on any connection of the pool.
+pub(crate) async fn fetch_for_ids_pooled<T>(
+    pool: &Pool,
+    dialect: &Dialect,
+    sql: &str,
+    ids: &[&str],
+) -> Result<Vec<T>>
+where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
+{
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = id_list_sql(dialect, sql, false, ids.len());
+    let rows = match pool {
+        Pool::Postgres(p) => postgres_id_query(sql, None, ids)
+            .fetch_all(p)
+            .await?
+            .iter()
+            .map(T::from_row)
+            .collect::<Result<Vec<T>, sqlx::Error>>()?,
+        Pool::Sqlite(p) => sqlite_id_query(sql, None, ids)
+            .fetch_all(p)
+            .await?
+            .iter()
+            .map(T::from_row)
+            .collect::<Result<Vec<T>, sqlx::Error>>()?,
+    };
+    Ok(rows)
+}
+
 /// Fetches rows for a list of ids (see [`id_list_sql`]).
 pub(crate) async fn fetch_for_ids<T>(
     conn: &mut Conn,

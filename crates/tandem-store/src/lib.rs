@@ -23,6 +23,8 @@ use thiserror::Error;
 
 mod accounts;
 mod audit;
+pub mod cases;
+pub mod catalogue;
 mod codec;
 pub mod crypto;
 mod db;
@@ -33,12 +35,14 @@ mod names;
 mod open;
 mod postgres;
 mod protect;
+pub mod screening;
 pub mod security;
 mod sqlite;
 mod staging;
 mod store;
 pub mod testing;
 
+pub use names::{NameRow, NameTable};
 pub use open::{DEFAULT_URL, open, open_default, open_with_keys};
 pub use protect::KeySource;
 
@@ -207,7 +211,9 @@ pub struct Job {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store:
+    screening::ScreeningStore + cases::CaseStore + catalogue::CatalogueStore + Send + Sync
+{
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
@@ -264,6 +270,13 @@ pub trait Store: Send + Sync {
         limit: u32,
         ceiling: Sensitivity,
     ) -> Result<Vec<StoredEntity>>;
+    /// The entities with these ids, every dataset's version of each, in no particular order.
+    async fn entities_by_ids(&self, ids: &[&str]) -> Result<Vec<StoredEntity>>;
+    /// The whole names index, to search in memory ([`NameTable::search`]).
+    async fn name_table(&self) -> Result<NameTable>;
+    /// The newest dataset version's id: it changes with every import that changed something,
+    /// so a copy of the names index made at one value is current while it stays the same.
+    async fn latest_version_id(&self) -> Result<Option<i64>>;
 
     // Organisations and users.
 

@@ -149,6 +149,132 @@ fn query_words(folded: &str) -> Vec<&str> {
     kept
 }
 
+/// The schema asked for and every schema that is a kind of it; `None` for any schema.
+fn schemata_under(schema: Option<&str>) -> Result<Option<Vec<String>>> {
+    let Some(name) = schema else {
+        return Ok(None);
+    };
+    let model = Model::get();
+    if model.schema(name).is_none() {
+        return Err(StoreError::Invalid(format!("unknown schema {name:?}")));
+    }
+    Ok(Some(
+        model
+            .schemata()
+            .filter(|s| s.is_a(name))
+            .map(|s| s.name.clone())
+            .collect(),
+    ))
+}
+
+/// One entity's row of the names index, with what a search filters on.
+#[derive(Debug, Clone)]
+pub struct NameRow {
+    pub dataset: String,
+    pub entity_id: String,
+    pub schema: String,
+    pub sensitivity: Sensitivity,
+    /// The folded names, `\nname\nname\n`.
+    pub names: String,
+}
+
+/// The names index held in memory, for a server that answers many searches: the same search
+/// as [`crate::Store::search_entities`] (same words, ranks and order) without a scan of the
+/// table per query. Loaded with [`crate::Store::name_table`].
+#[derive(Debug, Default)]
+pub struct NameTable {
+    /// In (entity id, dataset) order, the order of hits within a rank.
+    rows: Vec<NameRow>,
+    /// Every row's names one after the other, searched in one pass (no word holds a newline,
+    /// so no match runs from one row into the next).
+    text: String,
+    /// Where each row's names start in `text`.
+    starts: Vec<usize>,
+}
+
+impl NameTable {
+    pub fn new(mut rows: Vec<NameRow>) -> NameTable {
+        rows.sort_unstable_by(|a, b| {
+            (a.entity_id.as_str(), a.dataset.as_str())
+                .cmp(&(b.entity_id.as_str(), b.dataset.as_str()))
+        });
+        let mut text = String::with_capacity(rows.iter().map(|r| r.names.len()).sum());
+        let mut starts = Vec::with_capacity(rows.len());
+        for row in &rows {
+            starts.push(text.len());
+            text.push_str(&row.names);
+        }
+        NameTable { rows, text, starts }
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The rows that match `text`: exact names first, then names that start with it, then the
+    /// rest; at most `limit` (and never more than the store's own search returns).
+    pub fn search(
+        &self,
+        text: &str,
+        schema: Option<&str>,
+        limit: u32,
+        ceiling: Sensitivity,
+    ) -> Result<Vec<&NameRow>> {
+        use memchr::memmem::Finder;
+        let schemata = schemata_under(schema)?;
+        let folded = fold(text);
+        let words = query_words(&folded);
+        let limit = limit.min(MAX_HITS) as usize;
+        let Some((first, others)) = words.split_first() else {
+            return Ok(Vec::new());
+        };
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let whole = words_in_order(&folded);
+        let exact = Finder::new(format!("\n{whole}\n").as_bytes()).into_owned();
+        let prefix = Finder::new(format!("\n{whole}").as_bytes()).into_owned();
+        let others: Vec<Finder> = others.iter().map(|w| Finder::new(w.as_bytes())).collect();
+        let mut ranks: [Vec<&NameRow>; 3] = Default::default();
+        let mut last_row = usize::MAX;
+        // The longest word is the rarest: its occurrences pick the candidate rows.
+        for at in Finder::new(first.as_bytes()).find_iter(self.text.as_bytes()) {
+            let index = self.starts.partition_point(|start| *start <= at) - 1;
+            if index == last_row {
+                continue;
+            }
+            last_row = index;
+            let row = &self.rows[index];
+            let names = row.names.as_bytes();
+            if row.sensitivity > ceiling
+                || schemata
+                    .as_ref()
+                    .is_some_and(|names| !names.contains(&row.schema))
+                || !others.iter().all(|word| word.find(names).is_some())
+            {
+                continue;
+            }
+            let rank = if exact.find(names).is_some() {
+                0
+            } else if prefix.find(names).is_some() {
+                1
+            } else {
+                2
+            };
+            ranks[rank].push(row);
+            // Rows come in id order, so a full first rank cannot be improved on.
+            if ranks[0].len() >= limit {
+                break;
+            }
+        }
+        Ok(ranks.into_iter().flatten().take(limit).collect())
+    }
+}
+
 /// The SQL of a search; `None` when nothing can match (no words, or a limit of 0).
 ///
 /// Every value from the caller is bound, never written into the SQL: only placeholders and the
@@ -160,22 +286,7 @@ pub(crate) fn search_query(
     ceiling: Sensitivity,
     entity_columns: &str,
 ) -> Result<Option<SearchQuery>> {
-    let schemata = match schema {
-        None => None,
-        Some(name) => {
-            let model = Model::get();
-            if model.schema(name).is_none() {
-                return Err(StoreError::Invalid(format!("unknown schema {name:?}")));
-            }
-            Some(
-                model
-                    .schemata()
-                    .filter(|s| s.is_a(name))
-                    .map(|s| s.name.clone())
-                    .collect::<Vec<String>>(),
-            )
-        }
-    };
+    let schemata = schemata_under(schema)?;
     let folded = fold(text);
     let words = query_words(&folded);
     if words.is_empty() || limit == 0 {

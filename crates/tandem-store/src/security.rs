@@ -159,4 +159,14 @@ pub struct AuditVerification {
     /// The first entry whose hash does not match, or after which an entry is missing.
     pub first_broken_seq: Option<i64>,
     pub problem: Option<String>,
+    /// The newest entry when the chain is intact. A chain proves nothing about entries cut off
+    /// its end: keeping the head somewhere else (`tandem audit verify --anchor FILE`) and
+    /// finding it again later does.
+    pub head: Option<AuditHead>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditHead {
+    pub seq: i64,
+    pub hash: String,
 }

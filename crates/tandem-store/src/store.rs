@@ -10,7 +10,7 @@ use tandem_core::{Provenance, Sensitivity, Statement};
 
 use crate::codec::{self, RowName};
 use crate::crypto::Keyring;
-use crate::db::{Connector, Dialect, Pool, Scalar, fetch_bound, on_pool};
+use crate::db::{Connector, Dialect, Pool, Scalar, fetch_bound, fetch_for_ids_pooled, on_pool};
 use crate::import::{self, OpenImport, OpenImports};
 use crate::protect::{Keys, needs_reload};
 use crate::security::{
@@ -19,7 +19,8 @@ use crate::security::{
 };
 use crate::{
     ChangeKind, DatasetSummary, DatasetVersion, EntityChange, ImportRequest, ImportSession, Job,
-    JobState, Result, Store, StoreError, StoredEntity, accounts, audit, maintenance, names,
+    JobState, NameRow, NameTable, Result, Store, StoreError, StoredEntity, accounts, audit,
+    maintenance, names,
 };
 
 /// Entities per page when streaming.
@@ -52,6 +53,9 @@ impl SqlStore {
 
 /// The columns that [`EntityRow`] reads: `e` is the entity row, `v` its version, `d` its
 /// dataset.
+const NAME_TABLE_SQL: &str = "SELECT n.dataset, n.entity_id, e.schema, e.sensitivity, n.names \
+    FROM entity_names n JOIN entities e ON e.dataset = n.dataset AND e.entity_id = n.entity_id";
+
 macro_rules! entity_columns {
     () => {
         "e.dataset, e.entity_id, e.schema, e.sensitivity, e.confidence, e.properties, \
@@ -69,6 +73,8 @@ macro_rules! entity_select {
         )
     };
 }
+
+const ENTITIES_BY_IDS: &str = concat!(entity_select!(), "WHERE e.entity_id {ids}");
 
 const ENTITY_BY_ID: &str = concat!(
     entity_select!(),
@@ -657,6 +663,46 @@ impl Store for SqlStore {
             .collect()
     }
 
+    async fn name_table(&self) -> Result<NameTable> {
+        let rows: Vec<(String, String, String, String, String)> =
+            on_pool!(&self.pool, |pool| sqlx::query_as(NAME_TABLE_SQL)
+                .fetch_all(pool)
+                .await?);
+        let rows = rows
+            .into_iter()
+            .map(|(dataset, entity_id, schema, sensitivity, names)| {
+                let sensitivity = Sensitivity::from_str(&sensitivity).map_err(|_| {
+                    StoreError::Corrupt(format!("entity {entity_id}: sensitivity {sensitivity:?}"))
+                })?;
+                Ok(NameRow {
+                    dataset,
+                    entity_id,
+                    schema,
+                    sensitivity,
+                    names,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(NameTable::new(rows))
+    }
+
+    async fn entities_by_ids(&self, ids: &[&str]) -> Result<Vec<StoredEntity>> {
+        let rows: Vec<EntityRow> =
+            fetch_for_ids_pooled(&self.pool, self.dialect, ENTITIES_BY_IDS, ids).await?;
+        self.decode_rows(&rows, EntityRow::to_stored)
+            .into_iter()
+            .collect()
+    }
+
+    async fn latest_version_id(&self) -> Result<Option<i64>> {
+        let (id,): (Option<i64>,) = on_pool!(&self.pool, |pool| sqlx::query_as(
+            "SELECT MAX(id) FROM dataset_versions"
+        )
+        .fetch_one(pool)
+        .await?);
+        Ok(id)
+    }
+
     async fn create_organisation(&self, name: &str, title: &str) -> Result<Organisation> {
         accounts::create_organisation(&self.pool, name, title).await
     }
@@ -765,10 +811,13 @@ impl Store for SqlStore {
     }
 
     async fn reencrypt(&self) -> Result<u64> {
-        maintenance::reencrypt(self, false).await
+        let entities = maintenance::reencrypt(self, false).await?;
+        Ok(entities + crate::cases::reencrypt(self).await?)
     }
 
     async fn key_usage(&self) -> Result<BTreeMap<u32, u64>> {
-        maintenance::key_usage(&self.pool).await
+        let mut usage = maintenance::key_usage(&self.pool).await?;
+        crate::cases::add_key_usage(&self.pool, &mut usage).await?;
+        Ok(usage)
     }
 }

@@ -32,6 +32,7 @@ conformance!(
     the_owner_organisation_travels_with_the_dataset,
     search_finds_names_and_identifiers_folded,
     search_respects_schema_ceiling_and_rank,
+    the_names_table_in_memory_searches_as_the_store_does,
     search_takes_any_text,
     search_follows_new_versions,
     the_names_index_is_built_for_an_older_store,
@@ -1293,6 +1294,83 @@ async fn search_respects_schema_ceiling_and_rank(h: &Harness) {
             .await,
         Err(StoreError::Invalid(_))
     ));
+}
+
+async fn the_names_table_in_memory_searches_as_the_store_does(h: &Harness) {
+    let store = h.store.as_ref();
+    assert_eq!(store.latest_version_id().await.expect("version"), None);
+    import(
+        store,
+        request("fixture", "v1", ImportMode::Full),
+        search_fixture(),
+    )
+    .await;
+    let first = store.latest_version_id().await.expect("version");
+    assert!(first.is_some());
+    let mut intel = request("intel", "v1", ImportMode::Full);
+    intel.sensitivity = Sensitivity::Restricted;
+    import(
+        store,
+        intel,
+        [person("informant-ermias", "Ermias Informant")],
+    )
+    .await;
+    let mut protected = protected_person("victim-ermias");
+    protected.add("alias", "Ermias Victim").expect("alias");
+    import(store, cases_request("v1"), [protected]).await;
+    import(
+        store,
+        request("parteispenden", "v1", ImportMode::Full),
+        parteispenden(),
+    )
+    .await;
+    assert!(store.latest_version_id().await.expect("version") > first);
+
+    let table = store.name_table().await.expect("names");
+    assert!(!table.is_empty());
+    let queries = [
+        "ermias",
+        "GHIRMAY ermias",
+        "er-5521",
+        "c-77_31%",
+        "ZÉROUALI",
+        "LINA dächner",
+        "ghermay zerouali",
+        "e",
+        "   ",
+        "victim",
+    ];
+    for text in queries {
+        for schema in [None, Some("Person"), Some("LegalEntity")] {
+            for ceiling in Sensitivity::ALL {
+                for limit in [0, 1, 2, 50] {
+                    let from_store = store
+                        .search_entities(text, schema, limit, ceiling)
+                        .await
+                        .expect("search");
+                    let in_memory: Vec<(&str, &str)> = table
+                        .search(text, schema, limit, ceiling)
+                        .expect("search")
+                        .into_iter()
+                        .map(|row| (row.dataset.as_str(), row.entity_id.as_str()))
+                        .collect();
+                    let expected: Vec<(&str, &str)> = from_store
+                        .iter()
+                        .map(|s| (s.dataset.as_str(), s.entity.id.as_str()))
+                        .collect();
+                    assert_eq!(
+                        in_memory, expected,
+                        "{text:?} {schema:?} {ceiling:?} {limit}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        table
+            .search("x", Some("Starship"), 5, Sensitivity::Public)
+            .is_err()
+    );
 }
 
 async fn search_takes_any_text(h: &Harness) {

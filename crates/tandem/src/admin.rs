@@ -247,18 +247,107 @@ pub async fn user(store: Arc<dyn Store>, command: UserCommand, out: Output) -> a
     Ok(())
 }
 
+#[derive(Default)]
+struct AnchorCheck {
+    checked: usize,
+    /// The first recorded head the log no longer holds, described.
+    missing: Option<String>,
+}
+
+/// Checks that every head recorded in the anchor file is still in the chain with its hash.
+/// An intact chain whose end was cut off, or that was rebuilt from some entry on, fails here.
+async fn check_anchors(store: &dyn Store, path: &std::path::Path) -> anyhow::Result<AnchorCheck> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(err) => return Err(err).with_context(|| format!("reading {}", path.display())),
+    };
+    let mut check = AnchorCheck::default();
+    for (index, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let mut fields = line.split('\t');
+        let (Some(seq), Some(hash)) = (fields.next(), fields.next()) else {
+            bail!(
+                "{}:{}: expected `SEQ<TAB>HASH<TAB>TIME`",
+                path.display(),
+                index + 1
+            );
+        };
+        let seq: i64 = seq.parse().with_context(|| {
+            format!("{}:{}: field seq: not a number", path.display(), index + 1)
+        })?;
+        let found = store
+            .audit_entries(&AuditFilter {
+                before_seq: Some(seq + 1),
+                limit: 1,
+                ..AuditFilter::default()
+            })
+            .await?;
+        check.checked += 1;
+        match found.first() {
+            Some(entry) if entry.seq == seq && entry.hash == hash => {}
+            Some(entry) if entry.seq == seq => {
+                check.missing = Some(format!(
+                    "entry {seq} no longer has the hash recorded in {} line {} (the log was rewritten from there on or earlier)",
+                    path.display(),
+                    index + 1
+                ));
+                break;
+            }
+            _ => {
+                check.missing = Some(format!(
+                    "entry {seq}, recorded in {} line {}, is gone (entries were cut off the end of the log)",
+                    path.display(),
+                    index + 1
+                ));
+                break;
+            }
+        }
+    }
+    Ok(check)
+}
+
+fn append_anchor(
+    path: &std::path::Path,
+    head: &tandem_store::security::AuditHead,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    writeln!(
+        file,
+        "{}\t{}\t{}",
+        head.seq,
+        head.hash,
+        tandem_core::time::now_iso()
+    )
+    .and_then(|()| file.sync_all())
+    .with_context(|| format!("writing {}", path.display()))
+}
+
 pub async fn audit(store: &dyn Store, command: AuditCommand, out: Output) -> anyhow::Result<()> {
     match command {
-        AuditCommand::Verify => {
+        AuditCommand::Verify { anchor } => {
             let verification = store.verify_audit().await?;
+            let anchors = match (&anchor, verification.intact) {
+                (Some(path), true) => check_anchors(store, path).await?,
+                _ => AnchorCheck::default(),
+            };
             if out.json {
-                print_json(&json!(verification));
-            } else if verification.intact {
-                println!(
-                    "The audit log is intact: {} entries, every hash matches.",
-                    verification.entries
-                );
-            } else {
+                print_json(&json!({
+                    "entries": verification.entries,
+                    "intact": verification.intact && anchors.missing.is_none(),
+                    "first_broken_seq": verification.first_broken_seq,
+                    "problem": verification.problem.clone().or_else(|| anchors.missing.clone()),
+                    "head": verification.head,
+                    "anchors_checked": anchors.checked,
+                }));
+            } else if !verification.intact {
                 println!(
                     "The audit log is BROKEN at entry {}: {}",
                     verification
@@ -267,9 +356,24 @@ pub async fn audit(store: &dyn Store, command: AuditCommand, out: Output) -> any
                         .unwrap_or_default(),
                     verification.problem.as_deref().unwrap_or("")
                 );
+            } else if let Some(missing) = &anchors.missing {
+                println!("The audit log is BROKEN: {missing}");
+            } else {
+                let head = verification
+                    .head
+                    .as_ref()
+                    .map(|h| format!(" Head: entry {} {}.", h.seq, h.hash))
+                    .unwrap_or_default();
+                println!(
+                    "The audit log is intact: {} entries, every hash matches, {} anchored heads found.{head}",
+                    verification.entries, anchors.checked
+                );
             }
-            if !verification.intact {
+            if !verification.intact || anchors.missing.is_some() {
                 bail!("audit verification failed");
+            }
+            if let (Some(path), Some(head)) = (&anchor, &verification.head) {
+                append_anchor(path, head)?;
             }
         }
         AuditCommand::List { limit, action } => {
@@ -300,6 +404,22 @@ pub async fn audit(store: &dyn Store, command: AuditCommand, out: Output) -> any
     Ok(())
 }
 
+/// A running import seen alive in the last day (a process killed mid-import leaves its job
+/// `running` until the next start marks it interrupted; such a job no longer holds rows).
+async fn import_under_way(store: &dyn Store) -> anyhow::Result<Option<tandem_store::Job>> {
+    let day_ago = tandem_core::time::iso_from_unix(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs().saturating_sub(86_400))
+            .unwrap_or(0) as i64,
+    );
+    Ok(store.jobs(1000).await?.into_iter().find(|job| {
+        job.kind == "import"
+            && job.state == tandem_store::JobState::Running
+            && job.updated_at >= day_ago
+    }))
+}
+
 pub async fn keys(
     store: &dyn Store,
     key_file: &std::path::Path,
@@ -325,36 +445,73 @@ pub async fn keys(
             }
             let current = Keyring::load_or_create(key_file)?;
             let rotated = current.rotated();
-            // The new key goes to the file first: servers that meet it reload the file.
+            // The new key goes to the file first: servers that meet it reload the file. The old
+            // keys stay: an import that staged its rows before this moment commits them under
+            // the key it began with, and must still find it (`keys prune` removes them later).
             rotated.save(key_file)?;
             store.reload_keys().await?;
             let moved = store.reencrypt().await?;
-            let usage = store.key_usage().await?;
-            let mut kept = rotated.clone();
-            for id in rotated.key_ids() {
-                if id != rotated.active_id() && usage.get(&id).copied().unwrap_or(0) == 0 {
-                    kept = kept.without(id);
-                }
-            }
-            kept.save(key_file)?;
-            store.reload_keys().await?;
             audit_cli(
                 store,
                 "keys.rotate",
                 None,
-                json!({"active": kept.active_id(), "reencrypted": moved}),
+                json!({"active": rotated.active_id(), "reencrypted": moved}),
+            )
+            .await?;
+            if out.json {
+                print_json(&json!({
+                    "active": rotated.active_id(),
+                    "reencrypted": moved,
+                    "keys": rotated.key_ids(),
+                }));
+            } else {
+                println!(
+                    "Key {} now encrypts; {moved} protected records re-encrypted. Run `tandem keys prune` to remove the old keys once no import is under way.",
+                    rotated.active_id(),
+                );
+            }
+        }
+        KeysCommand::Prune => {
+            if std::env::var_os("TANDEM_KEYS").is_some() {
+                bail!("the keys come from TANDEM_KEYS: prune them where that variable is set");
+            }
+            if let Some(job) = import_under_way(store).await? {
+                bail!(
+                    "import job {} is under way (last progress {}): its staged rows may still be under an old key; prune when it has finished",
+                    job.id,
+                    job.updated_at
+                );
+            }
+            let current = Keyring::load_or_create(key_file)?;
+            // Whatever an import committed under an old key since the rotation moves first.
+            let moved = store.reencrypt().await?;
+            let usage = store.key_usage().await?;
+            let mut kept = current.clone();
+            for id in current.key_ids() {
+                if id != current.active_id() && usage.get(&id).copied().unwrap_or(0) == 0 {
+                    kept = kept.without(id);
+                }
+            }
+            let removed: Vec<u32> = current
+                .key_ids()
+                .into_iter()
+                .filter(|id| !kept.key_ids().contains(id))
+                .collect();
+            kept.save(key_file)?;
+            store.reload_keys().await?;
+            audit_cli(
+                store,
+                "keys.prune",
+                None,
+                json!({"removed": removed, "reencrypted": moved}),
             )
             .await?;
             if out.json {
                 print_json(
-                    &json!({"active": kept.active_id(), "reencrypted": moved, "keys": kept.key_ids()}),
+                    &json!({"removed": removed, "keys": kept.key_ids(), "reencrypted": moved}),
                 );
             } else {
-                println!(
-                    "Key {} now encrypts; {moved} protected records re-encrypted; keys kept: {:?}.",
-                    kept.active_id(),
-                    kept.key_ids()
-                );
+                println!("Removed keys {removed:?}; keys kept: {:?}.", kept.key_ids());
             }
         }
     }

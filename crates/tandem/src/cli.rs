@@ -65,6 +65,121 @@ pub enum Command {
     /// Manage field-encryption keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Screen a name (or a CSV batch) against the stored lists.
+    Screen(ScreenArgs),
+    /// Measure screening accuracy: labelled pairs, perturbations, false positives.
+    #[command(subcommand)]
+    Eval(EvalCommand),
+    /// Assess screening answers against the trafficking indicator rule (no data is stored).
+    Identify(IdentifyArgs),
+    /// Review, load and activate the indicator catalogue that identification uses.
+    #[command(subcommand)]
+    Catalogue(CatalogueCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CatalogueCommand {
+    /// The catalogue in force (stored or built-in) and the stored revisions.
+    Show,
+    /// Check a corrected catalogue (TOML) and store it; a fault is reported with its line and
+    /// nothing is stored. Loading does not activate unless asked.
+    Load {
+        file: PathBuf,
+        /// Also make it the catalogue new assessments use.
+        #[arg(long)]
+        activate: bool,
+        /// Why this revision (kept with it).
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// What a catalogue file changes compared with the one in force (nothing is stored).
+    Diff { file: PathBuf },
+    /// Make a stored revision, or the built-in catalogue, the one in force (by its SHA-256).
+    Activate { sha256: String },
+}
+
+#[derive(Args, Debug)]
+pub struct IdentifyArgs {
+    /// The answers file (JSON: age_at_start, exploitation, indicators, …).
+    #[arg(long)]
+    pub answers: PathBuf,
+    /// A corrected indicator catalogue (TOML) instead of the built-in one.
+    #[arg(long)]
+    pub catalogue: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ScreenArgs {
+    /// The name to screen; or give --entity, or --input and --output for a batch.
+    #[arg(required_unless_present_any = ["input", "entity"])]
+    pub name: Option<String>,
+    /// Screen a stored entity (all its names, birth dates, countries and identifiers)
+    /// against the other stored entities.
+    #[arg(long, conflicts_with_all = ["name", "input"])]
+    pub entity: Option<String>,
+    /// Person, Organization, Company, LegalEntity or Vessel.
+    #[arg(long, default_value = "Person", conflicts_with = "input")]
+    pub schema: String,
+    /// YYYY, YYYY-MM or YYYY-MM-DD.
+    #[arg(long, conflicts_with = "input")]
+    pub birth_date: Option<String>,
+    /// Nationality or country: a name ("Libya") or code ("ly").
+    #[arg(long, conflicts_with = "input")]
+    pub country: Option<String>,
+    /// A passport, national ID, registration or IMO number.
+    #[arg(long, conflicts_with = "input")]
+    pub id_number: Option<String>,
+    /// Screen against these datasets only (repeat, or separate with commas; default: all).
+    #[arg(long = "dataset", value_delimiter = ',')]
+    pub datasets: Vec<String>,
+    /// Results scoring at least this are matches.
+    #[arg(long, default_value_t = 0.7)]
+    pub threshold: f64,
+    /// Results per name (default 10; 5 per row in a batch).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// A CSV file with columns name,schema,birth_date,country,id_number (others are passed
+    /// through to the output); a row may instead name a stored entity in column entity_id.
+    #[arg(long, requires = "output", conflicts_with = "name")]
+    pub input: Option<PathBuf>,
+    /// Where batch results go: FILE.csv (one line per match) or FILE.jsonl (one line per row).
+    #[arg(long, requires = "input")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum EvalCommand {
+    /// Precision, recall and F1 on a labelled pairs file (case_group,schema,name1,name2,is_match,…).
+    Pairs {
+        file: PathBuf,
+        #[arg(long, default_value_t = 0.7)]
+        threshold: f64,
+    },
+    /// Recall per perturbation class, on perturbed stored list names (import OFAC and UN first).
+    Perturb {
+        #[arg(long, default_value_t = 20260227)]
+        seed: u64,
+        /// Persons sampled from the lists besides every UN record.
+        #[arg(long, default_value_t = 1000)]
+        persons: usize,
+        /// Organisations sampled from the lists besides every UN record.
+        #[arg(long, default_value_t = 500)]
+        entities: usize,
+        #[arg(long, default_value_t = 0.7)]
+        threshold: f64,
+    },
+    /// False-positive rate of people on no list (full_name,date_of_birth,nationality,…).
+    Negatives {
+        file: PathBuf,
+        /// Screen with birth date and nationality, not names only.
+        #[arg(long)]
+        qualifiers: bool,
+        #[arg(long, default_value_t = 0.7)]
+        threshold: f64,
+        /// Screen against these datasets only (default: all).
+        #[arg(long = "dataset", value_delimiter = ',')]
+        datasets: Vec<String>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -119,7 +234,13 @@ pub enum UserCommand {
 #[derive(Subcommand, Debug)]
 pub enum AuditCommand {
     /// Prove the hash chain intact, or name the first entry that was altered or removed.
-    Verify,
+    Verify {
+        /// A file kept outside the database (another machine, write-once storage) that records
+        /// the chain's head at each verification; earlier heads must still be in the chain,
+        /// which catches entries cut off the end of the log.
+        #[arg(long)]
+        anchor: Option<std::path::PathBuf>,
+    },
     /// The latest entries.
     List {
         #[arg(long, default_value_t = 50)]
@@ -132,8 +253,11 @@ pub enum AuditCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum KeysCommand {
-    /// Add a new key, re-encrypt every protected value with it, then retire the old keys.
+    /// Add a new key and re-encrypt every protected value with it. The old keys stay in the
+    /// file until `keys prune`, so imports that began before the rotation still commit.
     Rotate,
+    /// Remove the keys that no longer encrypt anything, once no import is under way.
+    Prune,
     /// Which keys exist and how many protected values each encrypts.
     Status,
 }

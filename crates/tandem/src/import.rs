@@ -148,6 +148,10 @@ pub async fn run(store: &dyn Store, command: ImportCommand, out: Output) -> anyh
         }
     };
     let outcome = import(store, plan, records).await?;
+    // The import is stored whatever monitoring does; its job row records a failure.
+    if let Err(err) = tandem_server::monitor::after_import(store, &outcome.summary).await {
+        tracing::warn!(error = %err, "re-screening after the import failed");
+    }
     print_outcome(&outcome, out);
     Ok(())
 }

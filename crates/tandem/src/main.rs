@@ -1,12 +1,16 @@
 //! `tandem`: the command line. `tandem [--db URL] [--json] <noun> <verb> …`
 
 mod admin;
+mod catalogue;
 mod cli;
 mod demo;
+mod eval;
 mod export;
+mod identify;
 mod import;
 mod inspect;
 mod progress;
+mod screen;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -63,6 +67,10 @@ fn key_source(cli: &Cli) -> tandem_store::KeySource {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    // Identification is a pure computation over a file: it needs no store and stores nothing.
+    if let Command::Identify(args) = &cli.command {
+        return identify::run(args, cli::Output { json: cli.json });
+    }
     let store: Arc<dyn tandem_store::Store> = Arc::from(
         tandem_store::open_with_keys(&cli.db, key_source(&cli))
             .await
@@ -84,6 +92,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Entity(args) => inspect::entity(store.as_ref(), args, out).await,
         Command::Jobs(args) => inspect::jobs(store.as_ref(), args, out).await,
         Command::Demo(args) => demo::run(store.as_ref(), args, out).await,
+        Command::Screen(args) => screen::run(store.as_ref(), args, out).await,
+        Command::Eval(command) => eval::run(store.as_ref(), command, out).await,
+        Command::Identify(args) => identify::run(&args, out),
+        Command::Catalogue(command) => catalogue::run(store_ref, command, out).await,
     }
 }
 

@@ -138,6 +138,39 @@ fn a_deleted_audit_entry_is_found() {
     assert_eq!(report["first_broken_seq"], 4);
 }
 
+#[test]
+fn entries_cut_off_the_end_are_found_through_the_anchor() {
+    let sandbox = Sandbox::new();
+    let anchor = sandbox.dir.path().join("audit-anchor.tsv");
+    let anchor = anchor.to_str().unwrap();
+    for name in ["b1", "b2", "b3"] {
+        sandbox.ok(&[
+            "user", "add", name, "--name", name, "--org", "x1", "--role", "viewer",
+        ]);
+    }
+    let first = sandbox.json(&["audit", "verify", "--anchor", anchor]);
+    assert_eq!(first["head"]["seq"], 3);
+    sandbox.ok(&[
+        "user", "add", "b4", "--name", "b4", "--org", "x1", "--role", "viewer",
+    ]);
+    let second = sandbox.json(&["audit", "verify", "--anchor", anchor]);
+    assert_eq!(second["anchors_checked"], 1);
+
+    // Removing the newest entries leaves a chain that is intact in itself…
+    tamper(&sandbox.db_path(), "DELETE FROM audit_log WHERE seq >= 3");
+    let chain_only = sandbox.json(&["audit", "verify"]);
+    assert_eq!(chain_only["intact"], true);
+    // …but the heads kept outside the database are gone from it.
+    let anchored = sandbox.run(&["--json", "audit", "verify", "--anchor", anchor]);
+    assert!(!anchored.status.success());
+    let report: Value = serde_json::from_slice(&anchored.stdout).unwrap();
+    assert_eq!(report["intact"], false);
+    assert!(
+        report["problem"].as_str().unwrap().contains("cut off"),
+        "{report}"
+    );
+}
+
 /// Alters the SQLite file as an attacker would: drop the protecting triggers, then run `sql`.
 fn tamper(db: &Path, sql: &str) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -206,7 +239,14 @@ fn protected_records_are_encrypted_at_rest_and_survive_key_rotation() {
     let before = std::fs::read_to_string(sandbox.dir.path().join("tandem.key")).unwrap();
     let rotated = sandbox.json(&["keys", "rotate"]);
     assert_eq!(rotated["reencrypted"], 1);
-    assert_eq!(rotated["keys"], serde_json::json!([rotated["active"]]));
+    assert_eq!(
+        rotated["keys"].as_array().unwrap().len(),
+        2,
+        "the old key stays until pruned, for imports that began before the rotation"
+    );
+    let pruned = sandbox.json(&["keys", "prune"]);
+    assert_eq!(pruned["keys"], serde_json::json!([rotated["active"]]));
+    assert_eq!(pruned["removed"].as_array().unwrap().len(), 1);
     let after = std::fs::read_to_string(sandbox.dir.path().join("tandem.key")).unwrap();
     assert_ne!(before, after);
     assert!(

@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use tandem_core::Entity;
 use tandem_core::country;
 use tandem_match::eval::LabelledQuery;
-use tandem_match::text::{self, Script};
 
 pub fn shared(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -314,83 +313,19 @@ pub fn ofac_entities(sdn: &str, alt: Option<&str>) -> Vec<Entity> {
     entities
 }
 
-/// The writing system a name is mostly in, for reporting.
-pub fn script_label(name: &str) -> &'static str {
-    let cleaned = text::clean(name);
-    let words = text::words(&cleaned);
-    let mut counts: std::collections::HashMap<Script, usize> = std::collections::HashMap::new();
-    for w in &words {
-        *counts.entry(w.script).or_default() += w.original.chars().count();
-    }
-    match counts.into_iter().max_by_key(|(_, n)| *n).map(|(s, _)| s) {
-        Some(Script::Latin) => "Latin",
-        Some(Script::Cyrillic) => "Cyrillic",
-        Some(Script::Greek) => "Greek",
-        Some(Script::Arabic) => "Arabic",
-        Some(Script::Hebrew) => "Hebrew",
-        Some(Script::Han) => "CJK",
-        Some(Script::Hangul) => "Hangul",
-        Some(Script::Kana) => "CJK",
-        Some(Script::Other) => {
-            if cleaned
-                .chars()
-                .any(|c| ('\u{0900}'..='\u{097F}').contains(&c))
-            {
-                "Devanagari"
-            } else if cleaned
-                .chars()
-                .any(|c| ('\u{0E00}'..='\u{0E7F}').contains(&c))
-            {
-                "Thai"
-            } else {
-                "Other"
-            }
-        }
-        _ => "Other",
-    }
-}
-
 /// The synthetic negatives as Person queries, grouped by script; with `qualifiers`, their
-/// birth date and nationality too.
+/// birth date and nationality too. A path as given, or one inside the shared screening data.
 pub fn negatives(file: &str, qualifiers: bool) -> Vec<LabelledQuery> {
-    // A path as given, or one inside the shared screening data.
     let path = if Path::new(file).exists() {
         PathBuf::from(file)
     } else {
         shared(file)
     };
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let headers = reader.headers().expect("header").clone();
-    let col = |name: &str| headers.iter().position(|h| h == name);
-    let (name_col, dob_col, nat_col) = (col("full_name"), col("date_of_birth"), col("nationality"));
-    let mut out = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let Ok(record) = record else { continue };
-        let Some(name) = name_col.and_then(|c| record.get(c)) else {
-            continue;
-        };
-        let Ok(mut entity) = Entity::new("Person", format!("neg-{i}")) else {
-            continue;
-        };
-        if !entity.add_lenient("name", name) {
-            continue;
-        }
-        if qualifiers {
-            if let Some(dob) = dob_col.and_then(|c| record.get(c)) {
-                entity.add_lenient("birthDate", dob);
-            }
-            if let Some(code) = nat_col
-                .and_then(|c| record.get(c))
-                .and_then(country::lookup)
-            {
-                entity.add_lenient("nationality", code);
-            }
-        }
-        out.push(LabelledQuery {
-            group: script_label(name).to_string(),
-            entity,
-        });
-    }
-    out
+    let reader = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    tandem_match::eval::read_negatives(
+        std::io::BufReader::new(reader),
+        &path.display().to_string(),
+        qualifiers,
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
 }

@@ -186,6 +186,15 @@ impl Browser<'_> {
         .await;
     }
 
+    /// Fills in and sends the login form at `base`. Does not wait for what follows: a refused
+    /// sign-in stays on the login page, a successful one lands on the dashboard.
+    pub async fn sign_in(&self, base: &str, username: &str, password: &str) {
+        self.goto(&format!("{base}/login")).await;
+        self.type_into("#username", username).await;
+        self.type_into("#password", password).await;
+        self.click("button[type=submit]").await;
+    }
+
     pub async fn click(&self, css: &str) {
         let element = self.find(css).await;
         self.call(

@@ -1,0 +1,969 @@
+//! yente-compatible routes: `POST /match/{dataset}`, `GET /search/{dataset}`,
+//! `GET /entities/{entity_id}`, `GET /algorithms` and `GET /readyz`, with yente's paths,
+//! parameters and field names, so that existing yente clients work unchanged. All of them sit
+//! behind Tandem's authentication (bearer token or session) like every other route.
+//!
+//! Errors are Tandem's problem documents; they also carry yente's `detail` field, which is what
+//! yente clients read.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use rayon::prelude::*;
+use serde_json::{Map, Value, json};
+use tandem_core::{Entity, Model, PropertyType, Sensitivity};
+use tandem_match::MatchConfig;
+use tandem_store::screening::NewScreeningQuery;
+use tandem_store::security::AuditOutcome;
+
+use crate::app::{Access, AppState, Principal, RemoteAddr, Table, serde_urlencoded_pairs};
+use crate::authz::{Action, Permission, Resource, may_see, visible_ceiling};
+use crate::error::{ApiError, ApiResult};
+use crate::screening::{self, Options, Snapshot};
+use crate::view;
+
+const READ_SCREENING: Access = Access::Needs(Permission::new(Resource::Screening, Action::Read));
+const READ_ENTITIES: Access = Access::Needs(Permission::new(Resource::Entities, Action::Read));
+
+/// Most ids a `/match` call may exclude (as yente).
+const MAX_EXCLUDED: usize = 50;
+/// The algorithm names Tandem answers to: its own, and yente's names of the default.
+const ALGORITHMS: &[&str] = &["best", "logic-v2", "tandem"];
+
+pub(crate) fn routes(table: Table) -> Table {
+    table
+        .api(
+            Method::POST,
+            "/match/{dataset}",
+            READ_SCREENING,
+            match_entities,
+        )
+        .api(Method::GET, "/search/{dataset}", READ_SCREENING, search)
+        .api(Method::GET, "/entities/{entity_id}", READ_ENTITIES, entity)
+        .api(Method::GET, "/algorithms", READ_SCREENING, algorithms)
+        .api(Method::GET, "/readyz", Access::Public, ready)
+}
+
+/// Query parameters, repeated keys kept (`?topics=a&topics=b`).
+struct Params(Vec<(String, String)>);
+
+impl Params {
+    fn parse(raw: Option<String>) -> Params {
+        Params(serde_urlencoded_pairs(raw.unwrap_or_default().as_bytes()))
+    }
+
+    fn one(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn all(&self, key: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, v)| k == key && !v.trim().is_empty())
+            .map(|(_, v)| v.trim().to_string())
+            .collect()
+    }
+
+    fn number(&self, key: &str, range: std::ops::RangeInclusive<f64>) -> ApiResult<Option<f64>> {
+        let Some(text) = self.one(key) else {
+            return Ok(None);
+        };
+        match text.parse::<f64>() {
+            Ok(n) if range.contains(&n) => Ok(Some(n)),
+            _ => Err(ApiError::bad_request(
+                key,
+                format!(
+                    "{key} must be a number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            )),
+        }
+    }
+
+    fn count(&self, key: &str, range: std::ops::RangeInclusive<usize>) -> ApiResult<Option<usize>> {
+        let Some(text) = self.one(key) else {
+            return Ok(None);
+        };
+        match text.parse::<usize>() {
+            Ok(n) if range.contains(&n) => Ok(Some(n)),
+            _ => Err(ApiError::bad_request(
+                key,
+                format!(
+                    "{key} must be a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            )),
+        }
+    }
+
+    fn flag(&self, key: &str) -> ApiResult<Option<bool>> {
+        match self.one(key).map(str::to_ascii_lowercase).as_deref() {
+            None => Ok(None),
+            Some("true" | "1" | "yes") => Ok(Some(true)),
+            Some("false" | "0" | "no") => Ok(Some(false)),
+            Some(_) => Err(ApiError::bad_request(
+                key,
+                format!("{key} must be true or false"),
+            )),
+        }
+    }
+}
+
+/// `changed_since`: checked as yente checks it, then refused, since Tandem keeps no time of an
+/// entity's last change to filter on (answering unfiltered would mislead the client).
+fn refuse_changed_since(params: &Params) -> ApiResult<()> {
+    if let Some(value) = params.one("changed_since") {
+        let valid = tandem_core::value::PartialDate::parse(value).is_some();
+        return Err(ApiError::bad_request(
+            "changed_since",
+            if valid {
+                "changed_since is not supported by Tandem: it keeps no time of an entity's last change"
+                    .to_string()
+            } else {
+                format!("changed_since {value:?} is not a date (YYYY-MM-DD, optionally Thh:mm:ss)")
+            },
+        ));
+    }
+    Ok(())
+}
+
+fn unprocessable(field: &str, detail: impl Into<String>) -> ApiError {
+    let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", detail);
+    err.field = Some(field.to_string());
+    err
+}
+
+/// `{dataset}`: `default` (everything) or a stored dataset; unknown → 404.
+async fn scope(
+    state: &AppState,
+    snapshot: Option<&Snapshot>,
+    dataset: &str,
+) -> ApiResult<Option<HashSet<String>>> {
+    if dataset == "default" {
+        return Ok(None);
+    }
+    let known = match snapshot {
+        Some(s) if s.datasets.contains(dataset) => true,
+        // Imported after the index was built: the store knows it.
+        _ => state
+            .store
+            .datasets()
+            .await?
+            .iter()
+            .any(|d| d.name == dataset && d.sensitivity != Sensitivity::Protected),
+    };
+    if !known {
+        return Err(ApiError::not_found(format!(
+            "no dataset {dataset:?}: use `default` or the name of an imported list"
+        )));
+    }
+    Ok(Some(HashSet::from([dataset.to_string()])))
+}
+
+/// Applies `weights` (feature → weight) and `config` (nomenklatura's variables that Tandem's
+/// matcher has an equivalent of) to the matcher's settings.
+fn match_config(body: &Map<String, Value>) -> ApiResult<MatchConfig> {
+    let mut config = MatchConfig::default();
+    if let Some(weights) = body.get("weights").filter(|w| !w.is_null()) {
+        let Some(weights) = weights.as_object() else {
+            return Err(unprocessable("weights", "weights must be an object"));
+        };
+        let mut as_json = serde_json::to_value(config).map_err(ApiError::internal)?;
+        for (feature, weight) in weights {
+            let field = format!("weights.{feature}");
+            let Some(weight) = weight.as_f64() else {
+                return Err(ApiError::bad_request(
+                    &field,
+                    format!("{field} must be a number"),
+                ));
+            };
+            match as_json.get_mut(feature.as_str()) {
+                Some(slot) if feature != "name" && slot.is_number() => *slot = json!(weight),
+                _ => {
+                    return Err(ApiError::bad_request(
+                        &field,
+                        format!("unknown feature {feature:?}"),
+                    ));
+                }
+            }
+        }
+        config = serde_json::from_value(as_json).map_err(ApiError::internal)?;
+    }
+    if let Some(variables) = body.get("config").filter(|c| !c.is_null()) {
+        let Some(variables) = variables.as_object() else {
+            return Err(unprocessable("config", "config must be an object"));
+        };
+        for (key, value) in variables {
+            let field = format!("config.{key}");
+            let number = || {
+                value
+                    .as_f64()
+                    .filter(|n| (0.0..=10.0).contains(n))
+                    .ok_or_else(|| {
+                        ApiError::bad_request(
+                            &field,
+                            format!("{field} must be a number from 0 to 10"),
+                        )
+                    })
+            };
+            match key.as_str() {
+                "nm_extra_query_name" => config.name.person_extra_query = number()? as f32,
+                "nm_extra_result_name" => config.name.person_extra_candidate = number()? as f32,
+                "nm_name_property"
+                | "nm_number_mismatch"
+                | "nm_family_name_weight"
+                | "nm_fuzzy_cutoff_factor" => {
+                    return Err(ApiError::bad_request(
+                        &field,
+                        format!(
+                            "{key} is a logic-v2 variable that Tandem's matcher has no equivalent of"
+                        ),
+                    ));
+                }
+                _ => {
+                    return Err(ApiError::bad_request(
+                        &field,
+                        format!("unknown configuration variable {key:?}"),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(config)
+}
+
+/// One parsed query of a `/match` body.
+struct Query {
+    key: String,
+    caller_id: Option<String>,
+    entity: Entity,
+    query_key: String,
+}
+
+fn string_values(field: &str, value: &Value) -> ApiResult<Vec<String>> {
+    match value {
+        Value::String(s) => Ok(vec![s.clone()]),
+        Value::Array(items) => items
+            .iter()
+            .map(|item| match item {
+                Value::String(s) => Ok(s.clone()),
+                Value::Number(n) => Ok(n.to_string()),
+                _ => Err(unprocessable(
+                    field,
+                    format!("{field}: values must be strings"),
+                )),
+            })
+            .collect(),
+        Value::Number(n) => Ok(vec![n.to_string()]),
+        Value::Null => Ok(Vec::new()),
+        _ => Err(unprocessable(
+            field,
+            format!("{field}: give a string or a list of strings"),
+        )),
+    }
+}
+
+fn parse_queries(body: &Map<String, Value>, max: usize) -> ApiResult<Vec<Query>> {
+    let Some(queries) = body.get("queries") else {
+        return Err(ApiError::bad_request(
+            "queries",
+            "no queries: give `queries`, an object of example entities",
+        ));
+    };
+    let Some(queries) = queries.as_object() else {
+        return Err(unprocessable(
+            "queries",
+            "queries must be an object (key → example entity)",
+        ));
+    };
+    if queries.is_empty() {
+        return Err(ApiError::bad_request(
+            "queries",
+            "no queries: `queries` is empty",
+        ));
+    }
+    if queries.len() > max {
+        return Err(ApiError::bad_request(
+            "queries",
+            format!(
+                "{} queries in one request; at most {max} are allowed",
+                queries.len()
+            ),
+        ));
+    }
+    let mut out = Vec::with_capacity(queries.len());
+    for (key, example) in queries {
+        let field = format!("queries.{key}");
+        let Some(example) = example.as_object() else {
+            return Err(unprocessable(&field, format!("{field} must be an object")));
+        };
+        let Some(schema) = example.get("schema").and_then(Value::as_str) else {
+            return Err(unprocessable(
+                &format!("{field}.schema"),
+                format!("{field}.schema is missing"),
+            ));
+        };
+        let caller_id = match example.get("id") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => {
+                return Err(unprocessable(
+                    &format!("{field}.id"),
+                    format!("{field}.id must be a string"),
+                ));
+            }
+        };
+        let mut properties: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        match example.get("properties") {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(map)) => {
+                for (property, values) in map {
+                    let at = format!("{field}.properties.{property}");
+                    properties.insert(property.clone(), string_values(&at, values)?);
+                }
+            }
+            Some(_) => {
+                return Err(unprocessable(
+                    &format!("{field}.properties"),
+                    format!("{field}.properties must be an object"),
+                ));
+            }
+        }
+        let entity = screening::example_entity(&field, caller_id.as_deref(), schema, &properties)
+            .map_err(screening::QueryError::into_api)?;
+        out.push(Query {
+            key: key.clone(),
+            query_key: screening::query_key(&entity),
+            caller_id,
+            entity,
+        });
+    }
+    Ok(out)
+}
+
+fn options_from(params: &Params) -> ApiResult<Options> {
+    let threshold = params.number("threshold", 0.0..=1.0)?.unwrap_or(0.7);
+    // yente: `cutoff` defaults to the threshold and is clamped to at most it, so by default
+    // only matches are returned.
+    let cutoff = params
+        .number("cutoff", 0.0..=1.0)?
+        .unwrap_or(threshold)
+        .min(threshold);
+    let limit = params.count("limit", 1..=500)?.unwrap_or(5);
+    if let Some(algorithm) = params.one("algorithm")
+        && !ALGORITHMS.contains(&algorithm)
+    {
+        return Err(ApiError::bad_request(
+            "algorithm",
+            format!(
+                "unknown algorithm {algorithm:?}: Tandem offers {}",
+                ALGORITHMS.join(", ")
+            ),
+        ));
+    }
+    refuse_changed_since(params)?;
+    let exclude_ids: HashSet<String> = params.all("exclude_entity_ids").into_iter().collect();
+    if exclude_ids.len() > MAX_EXCLUDED {
+        return Err(ApiError::bad_request(
+            "exclude_entity_ids",
+            format!("at most {MAX_EXCLUDED} ids may be excluded"),
+        ));
+    }
+    let model = Model::get();
+    let exclude_schemata: HashSet<String> = params.all("exclude_schema").into_iter().collect();
+    for schema in &exclude_schemata {
+        if model.schema(schema).is_none() {
+            return Err(ApiError::bad_request(
+                "exclude_schema",
+                format!("unknown schema {schema:?}"),
+            ));
+        }
+    }
+    let include: HashSet<String> = params.all("include_dataset").into_iter().collect();
+    Ok(Options {
+        threshold,
+        cutoff,
+        limit,
+        config: MatchConfig::default(),
+        scope: (!include.is_empty()).then_some(include),
+        exclude_datasets: params.all("exclude_dataset").into_iter().collect(),
+        exclude_schemata,
+        topics: params.all("topics").into_iter().collect(),
+        exclude_ids,
+    })
+}
+
+fn intersect(
+    scope: Option<HashSet<String>>,
+    include: Option<HashSet<String>>,
+) -> Option<HashSet<String>> {
+    match (scope, include) {
+        (None, x) | (x, None) => x,
+        (Some(a), Some(b)) => Some(a.intersection(&b).cloned().collect()),
+    }
+}
+
+async fn match_entities(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(dataset): Path<String>,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let params = Params::parse(raw);
+    let mut options = options_from(&params)?;
+    let body: Value = serde_json::from_slice(&body)
+        .map_err(|err| unprocessable("body", format!("the body is not JSON: {err}")))?;
+    let Some(body) = body.as_object() else {
+        return Err(unprocessable("body", "the body must be a JSON object"));
+    };
+    options.config = match_config(body)?;
+    let queries = parse_queries(body, state.config.max_batch)?;
+    let current = state.screening.snapshot();
+    let scope = scope(&state, current.as_ref().ok().map(|s| s.as_ref()), &dataset).await?;
+    options.scope = intersect(scope, options.scope.take());
+    let snapshot = current?;
+
+    let user = &principal.user;
+    let mut keys: Vec<String> = queries.iter().map(|q| q.query_key.clone()).collect();
+    keys.sort();
+    keys.dedup();
+    let decisions = state
+        .store
+        .decisions_for(Some(user.organisation_id), &keys)
+        .await?;
+    let per_query: HashMap<String, HashMap<String, tandem_store::screening::Decision>> = keys
+        .iter()
+        .map(|k| (k.clone(), screening::latest_decisions(&decisions, k)))
+        .collect();
+
+    let now = tandem_core::time::now_iso();
+    state.screening.remember(
+        queries
+            .iter()
+            .map(|q| NewScreeningQuery {
+                query_key: q.query_key.clone(),
+                organisation_id: user.organisation_id,
+                schema: q.entity.schema.clone(),
+                query: json!({"schema": q.entity.schema, "properties": q.entity.properties}),
+                user_id: Some(user.id),
+                username: user.username.clone(),
+                at: now.clone(),
+            })
+            .collect(),
+    );
+
+    let role = user.role;
+    let organisation = user.organisation_id;
+    let batch = queries.len();
+    let limit = options.limit;
+    let snap = Arc::clone(&snapshot);
+    let responses = tokio::task::spawn_blocking(move || {
+        let empty = HashMap::new();
+        queries
+            .par_iter()
+            .map(|q| {
+                let decisions = per_query.get(&q.query_key).unwrap_or(&empty);
+                let response = match screening::screen(&snap, &q.entity, &options, decisions) {
+                    Ok(outcome) => {
+                        let results: Vec<Value> = outcome
+                            .results
+                            .iter()
+                            .filter(|r| {
+                                snap.meta.get(&r.hit.entity_id).is_some_and(|m| {
+                                    may_see(role, organisation, m.sensitivity, m.owner)
+                                })
+                            })
+                            .map(|r| screening::result_json(&snap, r))
+                            .collect();
+                        json!({
+                            "status": 200,
+                            "results": results,
+                            "total": {"value": outcome.total, "relation": "eq"},
+                            "query": screening::query_json(&q.entity, q.caller_id.as_deref()),
+                        })
+                    }
+                    // Checked when parsing; kept as a per-query error, as yente reports them.
+                    Err(err) => json!({
+                        "status": 400,
+                        "results": [],
+                        "total": {"value": 0, "relation": "eq"},
+                        "query": screening::query_json(&q.entity, q.caller_id.as_deref()),
+                        "detail": err.to_string(),
+                    }),
+                };
+                (q.key.clone(), response)
+            })
+            .collect::<Vec<(String, Value)>>()
+            .into_iter()
+            .collect::<Map<String, Value>>()
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    let mut response = Json(json!({"responses": responses, "limit": limit})).into_response();
+    response
+        .headers_mut()
+        .insert("x-batch-size", HeaderValue::from(batch));
+    Ok(response)
+}
+
+/// Countries, topics and datasets of a result set, in yente's facet shape.
+fn facets(entities: &[(Entity, Vec<String>)], wanted: &[String]) -> Value {
+    let mut out = Map::new();
+    let model = Model::get();
+    for facet in wanted {
+        let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+        for (entity, datasets) in entities {
+            let schema = model.schema(&entity.schema);
+            let mut values: HashSet<&str> = HashSet::new();
+            match facet.as_str() {
+                "datasets" => values.extend(datasets.iter().map(String::as_str)),
+                "schema" => {
+                    values.insert(entity.schema.as_str());
+                }
+                "countries" | "identifiers" | "genders" | "topics" => {
+                    let kind = match facet.as_str() {
+                        "countries" => PropertyType::Country,
+                        "identifiers" => PropertyType::Identifier,
+                        "genders" => PropertyType::Gender,
+                        _ => PropertyType::Topic,
+                    };
+                    for (property, vals) in &entity.properties {
+                        if schema
+                            .and_then(|s| s.property(property))
+                            .is_some_and(|p| p.kind == kind)
+                        {
+                            values.extend(vals.iter().map(String::as_str));
+                        }
+                    }
+                }
+                _ => {}
+            }
+            for v in values {
+                *counts.entry(v.to_string()).or_default() += 1;
+            }
+        }
+        let mut values: Vec<(String, u64)> = counts.into_iter().collect();
+        values.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        out.insert(
+            facet.clone(),
+            json!({
+                "label": facet,
+                "values": values.iter().map(|(name, count)| json!({"name": name, "label": name, "count": count})).collect::<Vec<_>>(),
+            }),
+        );
+    }
+    Value::Object(out)
+}
+
+const FACETS: &[&str] = &[
+    "datasets",
+    "schema",
+    "countries",
+    "identifiers",
+    "topics",
+    "genders",
+];
+
+async fn search(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(dataset): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Value>> {
+    let params = Params::parse(raw);
+    let limit = params.count("limit", 0..=500)?.unwrap_or(10);
+    let offset = params.count("offset", 0..=9_499)?.unwrap_or(0);
+    let text = params.one("q").unwrap_or("").to_string();
+    if text.chars().count() > screening::MAX_NAME_CHARS {
+        return Err(ApiError::bad_request(
+            "q",
+            format!("q is longer than {} characters", screening::MAX_NAME_CHARS),
+        ));
+    }
+    let schema = params.one("schema").unwrap_or("Thing").to_string();
+    if Model::get().schema(&schema).is_none() {
+        return Err(ApiError::bad_request(
+            "schema",
+            format!("unknown schema {schema:?}"),
+        ));
+    }
+    refuse_changed_since(&params)?;
+    for filter in params.all("filter") {
+        if !filter.contains(':') {
+            return Err(ApiError::bad_request(
+                "filter",
+                format!("filter {filter:?} is not field:value"),
+            ));
+        }
+    }
+    match params.one("filter_op") {
+        None | Some("OR" | "AND" | "or" | "and") => {}
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "filter_op",
+                format!("use OR or AND, not {other:?}"),
+            ));
+        }
+    }
+    params.flag("fuzzy")?;
+    params.flag("simple")?;
+    let wanted_facets = {
+        let asked = params.all("facets");
+        let asked = if asked.is_empty() {
+            vec![
+                "countries".to_string(),
+                "topics".to_string(),
+                "datasets".to_string(),
+            ]
+        } else {
+            asked
+        };
+        for f in &asked {
+            if !FACETS.contains(&f.as_str()) {
+                return Err(ApiError::bad_request(
+                    "facets",
+                    format!("unknown facet {f:?}: use {}", FACETS.join(", ")),
+                ));
+            }
+        }
+        asked
+    };
+    let snapshot = state.screening.snapshot().ok();
+    let scope = intersect(scope(&state, snapshot.as_deref(), &dataset).await?, {
+        let mut include: HashSet<String> = params.all("include_dataset").into_iter().collect();
+        include.extend(params.all("datasets"));
+        (!include.is_empty()).then_some(include)
+    });
+    let exclude_datasets: HashSet<String> = params.all("exclude_dataset").into_iter().collect();
+    let exclude_schemata: HashSet<String> = params.all("exclude_schema").into_iter().collect();
+    let countries: HashSet<String> = params
+        .all("countries")
+        .into_iter()
+        .map(|c| c.to_lowercase())
+        .collect();
+    let topics: HashSet<String> = params.all("topics").into_iter().collect();
+    let filters: Vec<(String, String)> = params
+        .all("filter")
+        .into_iter()
+        .filter_map(|f| {
+            f.split_once(':')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+        })
+        .collect();
+    let all_filters = params
+        .one("filter_op")
+        .is_some_and(|op| op.eq_ignore_ascii_case("AND"));
+
+    let user = &principal.user;
+    let fetch = (offset + limit + 1).clamp(50, 10_000) as u32;
+    let found = if text.is_empty() {
+        Vec::new()
+    } else {
+        let schema_filter = (schema != "Thing").then_some(schema.as_str());
+        state
+            .store
+            .search_entities(&text, schema_filter, fetch, visible_ceiling(user.role))
+            .await?
+    };
+    // One result per id, merged across the datasets the user may see.
+    let mut merged: Vec<(Entity, Vec<String>, String, String)> = Vec::new();
+    let mut position: HashMap<String, usize> = HashMap::new();
+    for held in found {
+        if !view::visible(user, &held) || held.entity.sensitivity == Sensitivity::Protected {
+            continue;
+        }
+        match position.get(&held.entity.id) {
+            Some(&at) => {
+                let (entity, datasets, first, last) = &mut merged[at];
+                if entity.merge(&held.entity).is_ok() {
+                    datasets.push(held.dataset.clone());
+                    if held.first_seen < *first {
+                        *first = held.first_seen.clone();
+                    }
+                    if held.last_seen > *last {
+                        *last = held.last_seen.clone();
+                    }
+                }
+            }
+            None => {
+                position.insert(held.entity.id.clone(), merged.len());
+                merged.push((
+                    held.entity,
+                    vec![held.dataset],
+                    held.first_seen,
+                    held.last_seen,
+                ));
+            }
+        }
+    }
+    let model = Model::get();
+    merged.retain(|(entity, datasets, _, _)| {
+        let schema_of = model.schema(&entity.schema);
+        let in_scope = scope
+            .as_ref()
+            .is_none_or(|s| datasets.iter().any(|d| s.contains(d)));
+        let not_excluded = !datasets.iter().all(|d| exclude_datasets.contains(d));
+        let country_ok = countries.is_empty()
+            || entity.properties.iter().any(|(p, vals)| {
+                schema_of
+                    .and_then(|s| s.property(p))
+                    .is_some_and(|prop| prop.kind == PropertyType::Country)
+                    && vals.iter().any(|v| countries.contains(v))
+            });
+        let topic_ok = topics.is_empty() || entity.get("topics").iter().any(|t| topics.contains(t));
+        let filter_ok = filters.is_empty() || {
+            let hit = |(k, v): &(String, String)| entity.get(k).iter().any(|x| x == v);
+            if all_filters {
+                filters.iter().all(hit)
+            } else {
+                filters.iter().any(hit)
+            }
+        };
+        in_scope
+            && not_excluded
+            && !exclude_schemata.contains(&entity.schema)
+            && country_ok
+            && topic_ok
+            && filter_ok
+    });
+    let total = merged.len();
+    let relation = if total >= fetch as usize { "gte" } else { "eq" };
+    let facet_input: Vec<(Entity, Vec<String>)> = merged
+        .iter()
+        .map(|(e, d, _, _)| (e.clone(), d.clone()))
+        .collect();
+    let results: Vec<Value> = merged
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(|(entity, datasets, first, last)| {
+            let target = snapshot
+                .as_ref()
+                .and_then(|s| s.meta.get(&entity.id))
+                .is_some_and(|m| m.target);
+            let meta = screening::Meta {
+                datasets: datasets.clone(),
+                first_seen: first.clone(),
+                last_seen: last.clone(),
+                sensitivity: entity.sensitivity,
+                owner: None,
+                target,
+            };
+            screening::entity_json(entity, &meta)
+        })
+        .collect();
+    Ok(Json(json!({
+        "limit": limit,
+        "offset": offset,
+        "total": {"value": total, "relation": relation},
+        "results": results,
+        "facets": facets(&facet_input, &wanted_facets),
+    })))
+}
+
+async fn entity(
+    State(state): State<AppState>,
+    principal: Principal,
+    RemoteAddr(remote): RemoteAddr,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Value>> {
+    let params = Params::parse(raw);
+    let nested = params.flag("nested")?.unwrap_or(true);
+    let user = &principal.user;
+    let held = view::visible_entity(&state, user, &id).await?;
+    let Some(entity) = view::merged(&held) else {
+        return Err(ApiError::not_found(format!("no entity {id}")));
+    };
+    let sensitivity = view::sensitivity_of(&held);
+    if sensitivity == Sensitivity::Protected {
+        state
+            .audit(
+                Some(user),
+                "protected.read",
+                Some(id.clone()),
+                AuditOutcome::Ok,
+                json!({"api": "yente.entities"}),
+                remote,
+            )
+            .await?;
+    }
+    let meta = screening::Meta {
+        datasets: held.iter().map(|h| h.dataset.clone()).collect(),
+        first_seen: held
+            .iter()
+            .map(|h| h.first_seen.clone())
+            .min()
+            .unwrap_or_default(),
+        last_seen: held
+            .iter()
+            .map(|h| h.last_seen.clone())
+            .max()
+            .unwrap_or_default(),
+        sensitivity,
+        owner: None,
+        target: false,
+    };
+    let mut out = screening::entity_json(&entity, &meta);
+    if !nested {
+        return Ok(Json(out));
+    }
+    let schema = entity.schema();
+    let mut properties: Map<String, Value> = entity
+        .properties
+        .iter()
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
+    let mut protected_seen = Vec::new();
+    // The entity's own references (addresses, owners…) become the entities they name.
+    for (property, values) in &entity.properties {
+        let is_reference = schema
+            .property(property)
+            .is_some_and(|p| p.kind == PropertyType::Entity);
+        if !is_reference {
+            continue;
+        }
+        let mut inlined = Vec::new();
+        for value in values {
+            let other = view::visible_entity(&state, user, value).await?;
+            match view::merged(&other) {
+                Some(o) => {
+                    if view::sensitivity_of(&other) == Sensitivity::Protected {
+                        protected_seen.push(o.id.clone());
+                    }
+                    inlined.push(adjacent_json(&o, &other));
+                }
+                None => inlined.push(json!(value)),
+            }
+        }
+        properties.insert(property.clone(), Value::Array(inlined));
+    }
+    // What points at it (sanctions, family, ownership…) appears under the reverse property.
+    let mut adjacent: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    let referencing: Vec<_> = state
+        .store
+        .referencing(&id)
+        .await?
+        .into_iter()
+        .filter(|h| view::visible(user, h))
+        .collect();
+    let mut by_id: BTreeMap<String, Vec<tandem_store::StoredEntity>> = BTreeMap::new();
+    for h in referencing {
+        by_id.entry(h.entity.id.clone()).or_default().push(h);
+    }
+    for (other_id, copies) in by_id {
+        let Some(other) = view::merged(&copies) else {
+            continue;
+        };
+        if view::sensitivity_of(&copies) == Sensitivity::Protected {
+            protected_seen.push(other_id.clone());
+        }
+        let other_schema = other.schema();
+        for (property, values) in &other.properties {
+            let Some(prop) = other_schema.property(property) else {
+                continue;
+            };
+            if prop.kind != PropertyType::Entity || !values.contains(&id) {
+                continue;
+            }
+            // FtM names the reverse side (Sanction.entity → sanctions); unnamed ones say
+            // which schema and property point here.
+            let reverse = prop
+                .reverse
+                .clone()
+                .filter(|r| !r.is_empty())
+                .unwrap_or_else(|| format!("{}:{}", other.schema, property));
+            adjacent
+                .entry(reverse)
+                .or_default()
+                .push(adjacent_json(&other, &copies));
+        }
+    }
+    for (property, values) in adjacent {
+        properties.insert(property, Value::Array(values));
+    }
+    for other in protected_seen {
+        state
+            .audit(
+                Some(user),
+                "protected.read",
+                Some(other),
+                AuditOutcome::Ok,
+                json!({"api": "yente.entities", "nested_in": id}),
+                None,
+            )
+            .await?;
+    }
+    if let Value::Object(map) = &mut out {
+        map.insert("properties".into(), Value::Object(properties));
+    }
+    Ok(Json(out))
+}
+
+fn adjacent_json(entity: &Entity, held: &[tandem_store::StoredEntity]) -> Value {
+    let meta = screening::Meta {
+        datasets: held.iter().map(|h| h.dataset.clone()).collect(),
+        first_seen: held
+            .iter()
+            .map(|h| h.first_seen.clone())
+            .min()
+            .unwrap_or_default(),
+        last_seen: held
+            .iter()
+            .map(|h| h.last_seen.clone())
+            .max()
+            .unwrap_or_default(),
+        sensitivity: view::sensitivity_of(held),
+        owner: None,
+        target: false,
+    };
+    screening::entity_json(entity, &meta)
+}
+
+async fn algorithms() -> Json<Value> {
+    let defaults = MatchConfig::default();
+    Json(json!({
+        "algorithms": [{
+            "name": "tandem",
+            "description": "Tandem's matcher: order-free alignment of analysed name parts (transliteration, particles, legal forms, name equivalences), identifiers as strong evidence, soft birth-date, country and gender penalties; every score explained.",
+            "docs": {
+                "config": {
+                    "nm_extra_query_name": {"type": "float", "description": "weight of a query name part the candidate lacks", "default": defaults.name.person_extra_query},
+                    "nm_extra_result_name": {"type": "float", "description": "weight of a candidate name part the query lacks", "default": defaults.name.person_extra_candidate},
+                },
+                "features": {
+                    "name_match": {"description": "best alignment of the names of both sides", "coefficient": defaults.name_match, "url": ""},
+                    "weak_alias_match": {"description": "a weak alias matched", "coefficient": defaults.weak_alias_match, "url": ""},
+                    "identifier_match": {"description": "a shared identifier", "coefficient": defaults.identifier_match, "url": ""},
+                    "strong_identifier_match": {"description": "a shared global identifier (IMO, LEI, …)", "coefficient": defaults.strong_identifier_match, "url": ""},
+                    "dob_year_disjoint": {"description": "birth years differ", "coefficient": defaults.dob_year_disjoint, "url": ""},
+                    "dob_day_disjoint": {"description": "birth days differ", "coefficient": defaults.dob_day_disjoint, "url": ""},
+                    "country_mismatch": {"description": "no country in common", "coefficient": defaults.country_mismatch, "url": ""},
+                    "gender_mismatch": {"description": "genders differ", "coefficient": defaults.gender_mismatch, "url": ""},
+                },
+            },
+        }],
+        "default": "tandem",
+        "best": "tandem",
+    }))
+}
+
+async fn ready(State(state): State<AppState>) -> Response {
+    match state.screening.snapshot() {
+        Ok(snapshot) => Json(json!({"status": "ok", "entities": snapshot.index.len(), "built_at": snapshot.built_at, "generation": snapshot.generation})).into_response(),
+        Err(err) => err.into_response(),
+    }
+}
