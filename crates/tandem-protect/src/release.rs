@@ -927,56 +927,14 @@ pub fn htcds_emitted_values() -> Vec<(&'static str, &'static str)> {
     ] {
         out.push(("prs_Gender", htcds_gender(g)));
     }
-    for e in [
-        E::ForcedLabour,
-        E::SexualExploitation,
-        E::ChildLabour,
-        E::ForcedMarriage,
-        E::Servitude,
-        E::ForcedMilitaryByNonStateActors,
-        E::OrganRemoval,
-        E::ForcedBegging,
-        E::ForcedAdoption,
-        E::Surrogacy,
-        E::ForcedCriminality,
-        E::Other,
-    ] {
+    for e in E::ALL {
         out.push(("vic_TypeOfExploitation", htcds_exploitation(e)));
     }
-    for m in [
-        M::DebtBondage,
-        M::TakesEarnings,
-        M::RestrictsFinancialAccess,
-        M::PsychologicalAbuse,
-        M::PhysicalAbuse,
-        M::SexualAbuse,
-        M::FalsePromises,
-        M::RestrictsMedicalCare,
-        M::WithholdsNecessities,
-        M::WithholdsDocuments,
-        M::ExcessiveWorkingHours,
-        M::PhysicalThreats,
-        M::ThreatensChildrenFamily,
-        M::ThreatsLawEnforcement,
-        M::PsychoactiveSubstance,
-        M::RestrictsMovement,
-        M::UsesChildren,
-        M::Other,
-    ] {
+    for m in M::ALL {
         out.push(("vic_MethodsOfControl", htcds_means(m).unwrap_or("Other")));
     }
     use RecruiterRelation as R;
-    for r in [
-        R::IntimatePartner,
-        R::FamilyRelative,
-        R::FriendAcquaintance,
-        R::CommunityOrReligiousFigure,
-        R::LabourBrokerOrAgency,
-        R::Employer,
-        R::Smuggler,
-        R::OnlineContactOnly,
-        R::Stranger,
-    ] {
+    for r in R::ALL {
         if let Some(v) = htcds_relation(r) {
             out.push(("vic_RelationshipToTrafficker", v));
         }

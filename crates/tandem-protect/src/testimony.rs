@@ -23,6 +23,18 @@ pub enum SourceType {
     FrontlineObserver,
 }
 
+impl SourceType {
+    /// Every value, in the order of the declaration (form choices, export checks).
+    pub const ALL: [SourceType; 6] = [
+        SourceType::Survivor,
+        SourceType::FamilyMember,
+        SourceType::Diaspora,
+        SourceType::CommunityMember,
+        SourceType::Returnee,
+        SourceType::FrontlineObserver,
+    ];
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventStage {
@@ -73,6 +85,23 @@ pub enum RecruiterRelation {
     NotSpecified,
 }
 
+impl RecruiterRelation {
+    /// Every value, in the order of the declaration (form choices, export checks).
+    pub const ALL: [RecruiterRelation; 11] = [
+        RecruiterRelation::IntimatePartner,
+        RecruiterRelation::FamilyRelative,
+        RecruiterRelation::FriendAcquaintance,
+        RecruiterRelation::CommunityOrReligiousFigure,
+        RecruiterRelation::LabourBrokerOrAgency,
+        RecruiterRelation::Employer,
+        RecruiterRelation::Smuggler,
+        RecruiterRelation::OnlineContactOnly,
+        RecruiterRelation::Stranger,
+        RecruiterRelation::Other,
+        RecruiterRelation::NotSpecified,
+    ];
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Promise {
@@ -91,6 +120,25 @@ pub enum Promise {
     Other,
 }
 
+impl Promise {
+    /// Every value, in the order of the declaration (form choices, export checks).
+    pub const ALL: [Promise; 13] = [
+        Promise::JobOrEmployer,
+        Promise::Pay,
+        Promise::Conditions,
+        Promise::ContractOrLegality,
+        Promise::Housing,
+        Promise::DocumentsOrStatus,
+        Promise::JourneyTerms,
+        Promise::FamilyReunification,
+        Promise::MarriageOrAdoption,
+        Promise::Education,
+        Promise::OnwardTravelToEurope,
+        Promise::ProtectionOrAsylum,
+        Promise::Other,
+    ];
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FeeBand {
@@ -100,6 +148,18 @@ pub enum FeeBand {
     From2000To4999,
     Over5000,
     Unknown,
+}
+
+impl FeeBand {
+    /// Every value, in the order of the declaration (form choices, export checks).
+    pub const ALL: [FeeBand; 6] = [
+        FeeBand::None,
+        FeeBand::Under500,
+        FeeBand::From500To1999,
+        FeeBand::From2000To4999,
+        FeeBand::Over5000,
+        FeeBand::Unknown,
+    ];
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -112,6 +172,17 @@ pub enum Payer {
     WorkToPay,
 }
 
+impl Payer {
+    /// Every value, in the order of the declaration (form choices, export checks).
+    pub const ALL: [Payer; 5] = [
+        Payer::SelfPaid,
+        Payer::Family,
+        Payer::LoanFromRecruiter,
+        Payer::ThirdPartyLoan,
+        Payer::WorkToPay,
+    ];
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Guarantee {
@@ -119,6 +190,16 @@ pub enum Guarantee {
     Property,
     Documents,
     OathOrRitual,
+}
+
+impl Guarantee {
+    /// Every value, in the order of the declaration (form choices, export checks).
+    pub const ALL: [Guarantee; 4] = [
+        Guarantee::Family,
+        Guarantee::Property,
+        Guarantee::Documents,
+        Guarantee::OathOrRitual,
+    ];
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,6 +228,20 @@ pub enum AcceptedRisk {
     Other,
 }
 
+impl AcceptedRisk {
+    /// Every value, in the order of the declaration (form choices, export checks).
+    pub const ALL: [AcceptedRisk; 8] = [
+        AcceptedRisk::DangerousCrossing,
+        AcceptedRisk::IrregularEntry,
+        AcceptedRisk::FalseDocuments,
+        AcceptedRisk::Debt,
+        AcceptedRisk::UndeclaredWork,
+        AcceptedRisk::SeparationFromFamily,
+        AcceptedRisk::SexWork,
+        AcceptedRisk::Other,
+    ];
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RiskReason {
@@ -155,6 +250,17 @@ pub enum RiskReason {
     OthersSucceeded,
     FamilyPressure,
     Debt,
+}
+
+impl RiskReason {
+    /// Every value, in the order of the declaration (form choices, export checks).
+    pub const ALL: [RiskReason; 5] = [
+        RiskReason::NoAlternative,
+        RiskReason::TrustInRecruiter,
+        RiskReason::OthersSucceeded,
+        RiskReason::FamilyPressure,
+        RiskReason::Debt,
+    ];
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -174,6 +280,18 @@ pub enum OnsetPhase {
     Arrival,
     Exploitation,
     Unknown,
+}
+
+impl OnsetPhase {
+    /// Every value, in the order of the declaration (form choices, export checks).
+    pub const ALL: [OnsetPhase; 6] = [
+        OnsetPhase::BeforeDeparture,
+        OnsetPhase::Recruitment,
+        OnsetPhase::Transit,
+        OnsetPhase::Arrival,
+        OnsetPhase::Exploitation,
+        OnsetPhase::Unknown,
+    ];
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -209,6 +327,30 @@ pub enum MeansOfControl {
     Other,
 }
 
+impl MeansOfControl {
+    /// Every value, in the order of the declaration (form choices, export checks).
+    pub const ALL: [MeansOfControl; 18] = [
+        MeansOfControl::DebtBondage,
+        MeansOfControl::TakesEarnings,
+        MeansOfControl::RestrictsFinancialAccess,
+        MeansOfControl::PsychologicalAbuse,
+        MeansOfControl::PhysicalAbuse,
+        MeansOfControl::SexualAbuse,
+        MeansOfControl::FalsePromises,
+        MeansOfControl::RestrictsMedicalCare,
+        MeansOfControl::WithholdsNecessities,
+        MeansOfControl::WithholdsDocuments,
+        MeansOfControl::ExcessiveWorkingHours,
+        MeansOfControl::PhysicalThreats,
+        MeansOfControl::ThreatensChildrenFamily,
+        MeansOfControl::ThreatsLawEnforcement,
+        MeansOfControl::PsychoactiveSubstance,
+        MeansOfControl::RestrictsMovement,
+        MeansOfControl::UsesChildren,
+        MeansOfControl::Other,
+    ];
+}
+
 /// HTCDS `vic_TypeOfExploitation` plus Tandem's `ForcedCriminality` (spec §1.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum ExploitationKind {
@@ -226,6 +368,24 @@ pub enum ExploitationKind {
     Other,
 }
 
+impl ExploitationKind {
+    /// Every value, in the order of the declaration (form choices, export checks).
+    pub const ALL: [ExploitationKind; 12] = [
+        ExploitationKind::ForcedLabour,
+        ExploitationKind::SexualExploitation,
+        ExploitationKind::ChildLabour,
+        ExploitationKind::ForcedMarriage,
+        ExploitationKind::Servitude,
+        ExploitationKind::ForcedMilitaryByNonStateActors,
+        ExploitationKind::OrganRemoval,
+        ExploitationKind::ForcedBegging,
+        ExploitationKind::ForcedAdoption,
+        ExploitationKind::Surrogacy,
+        ExploitationKind::ForcedCriminality,
+        ExploitationKind::Other,
+    ];
+}
+
 /// Sub-types of forced criminality (Tandem extension).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum ForcedCriminalityKind {
@@ -236,6 +396,19 @@ pub enum ForcedCriminalityKind {
     SmugglingOfPeopleOrGoods,
     BenefitOrDocumentFraud,
     Other,
+}
+
+impl ForcedCriminalityKind {
+    /// Every value, in the order of the declaration (form choices, export checks).
+    pub const ALL: [ForcedCriminalityKind; 7] = [
+        ForcedCriminalityKind::OnlineFraud,
+        ForcedCriminalityKind::DrugCultivationOrProduction,
+        ForcedCriminalityKind::DrugDealingOrTransport,
+        ForcedCriminalityKind::TheftOrPickpocketing,
+        ForcedCriminalityKind::SmugglingOfPeopleOrGoods,
+        ForcedCriminalityKind::BenefitOrDocumentFraud,
+        ForcedCriminalityKind::Other,
+    ];
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -268,6 +441,26 @@ pub enum PreventiveSupport {
     Other,
 }
 
+impl PreventiveSupport {
+    /// Every value, in the order of the declaration (form choices, export checks).
+    pub const ALL: [PreventiveSupport; 14] = [
+        PreventiveSupport::AccurateJobOrRouteInformation,
+        PreventiveSupport::LegalMigrationChannel,
+        PreventiveSupport::CreditOrDebtRelief,
+        PreventiveSupport::ConsularHelp,
+        PreventiveSupport::LabourInspection,
+        PreventiveSupport::Shelter,
+        PreventiveSupport::IdentityDocuments,
+        PreventiveSupport::FamilyOrCommunitySupport,
+        PreventiveSupport::Helpline,
+        PreventiveSupport::GuardianOrChildProtection,
+        PreventiveSupport::HealthCare,
+        PreventiveSupport::LegalAid,
+        PreventiveSupport::None,
+        PreventiveSupport::Other,
+    ];
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ExitRoute {
@@ -277,6 +470,18 @@ pub enum ExitRoute {
     IdentifiedByAuthority,
     SelfReferral,
     Other,
+}
+
+impl ExitRoute {
+    /// Every value, in the order of the declaration (form choices, export checks).
+    pub const ALL: [ExitRoute; 6] = [
+        ExitRoute::Escaped,
+        ExitRoute::Released,
+        ExitRoute::Rescued,
+        ExitRoute::IdentifiedByAuthority,
+        ExitRoute::SelfReferral,
+        ExitRoute::Other,
+    ];
 }
 
 /// HTCDS `per_RoleInProcess`.
