@@ -5,95 +5,19 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tandem_server::ServerConfig;
-use tandem_store::crypto::Keyring;
-use tandem_store::security::{AuditFilter, AuditOutcome, NewUser, UserRole};
-use tandem_store::{KeySource, Store};
+use tandem_store::security::{AuditFilter, AuditOutcome};
 
-use common::{Backend, PASSWORD};
+use common::{Backend, TestServer, start};
 
 /// A server over a store whose database this test can read behind its back.
-struct Fixture {
-    base: String,
-    store: Arc<dyn Store>,
-    url: String,
-    _dir: tempfile::TempDir,
-    _shutdown: tokio::sync::oneshot::Sender<()>,
-}
+/// The shared test server (demo data, organisations A and B, a user of every role).
+type Fixture = TestServer;
 
-async fn start(backend: Backend) -> Option<Fixture> {
-    let dir = tempfile::tempdir().unwrap();
-    let url = match backend {
-        Backend::Sqlite => format!("sqlite://{}", dir.path().join("tandem.db").display()),
-        Backend::Postgres => common::postgres_url().await?,
-    };
-    let keys = KeySource::Text(Keyring::generate().to_text());
-    let store: Arc<dyn Store> = Arc::from(tandem_store::open_with_keys(&url, keys).await.unwrap());
-    common::fill_demo(store.as_ref()).await;
-    let org_a = store.create_organisation("ngo-a", "NGO A").await.unwrap();
-    let org_b = store.create_organisation("ngo-b", "NGO B").await.unwrap();
-    let hash = tandem_server::auth::hash_password(PASSWORD).unwrap();
-    for (username, role, org) in [
-        ("admin", UserRole::Admin, org_a.id),
-        ("analyst", UserRole::Analyst, org_a.id),
-        ("caseworker", UserRole::Caseworker, org_a.id),
-        ("caseworker-b", UserRole::Caseworker, org_b.id),
-        ("viewer", UserRole::Viewer, org_a.id),
-    ] {
-        store
-            .create_user(NewUser {
-                username: username.to_string(),
-                display_name: format!("Test {username}"),
-                organisation_id: org,
-                role,
-                password_hash: hash.clone(),
-                must_change_password: false,
-            })
-            .await
-            .unwrap();
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let config = ServerConfig {
-        bind: address,
-        public_url: format!("http://{address}"),
-        ..ServerConfig::default()
-    };
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let serve_store = store.clone();
-    tokio::spawn(async move {
-        let _ = tandem_server::serve(serve_store, config, listener, async {
-            let _ = rx.await;
-        })
-        .await;
-    });
-    Some(Fixture {
-        base: format!("http://{address}"),
-        store,
-        url,
-        _dir: dir,
-        _shutdown: tx,
-    })
-}
-
-impl Fixture {
+impl TestServer {
     async fn token(&self, username: &str) -> String {
-        let user = self.store.user_by_name(username).await.unwrap().unwrap();
-        let secret = tandem_server::auth::random_token();
-        self.store
-            .create_api_token(
-                user.id,
-                "test",
-                &tandem_server::auth::token_digest(&secret),
-                None,
-            )
-            .await
-            .unwrap();
-        secret
+        common::token_for(self, username).await
     }
 
     async fn call(
@@ -756,38 +680,7 @@ async fn erasure_leaves_only_the_tombstone_postgres() {
 
 /// Signs in through the login form; returns the cookie client and the session's CSRF token.
 async fn web_session(f: &Fixture, username: &str) -> (reqwest::Client, String) {
-    let client = common::client();
-    let page = client
-        .get(format!("{}/login", f.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let login_csrf = common::hidden(&page, "_csrf").unwrap();
-    let response = client
-        .post(format!("{}/login", f.base))
-        .form(&[
-            ("username", username),
-            ("password", PASSWORD),
-            ("_csrf", login_csrf.as_str()),
-            ("next", "/cases"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let page = client
-        .get(format!("{}/cases", f.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = common::hidden(&page, "csrf-token").expect("pages carry the CSRF token");
-    (client, csrf)
+    common::session(f, username).await
 }
 
 /// The interview's last step as the browser posts it, with every earlier answer carried.

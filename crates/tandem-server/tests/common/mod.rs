@@ -17,6 +17,8 @@ pub const PASSWORD: &str = "lantern river stone moss";
 pub struct TestServer {
     pub base: String,
     pub store: Arc<dyn Store>,
+    /// The database URL, for tests that read the rows as an attacker with access would.
+    pub url: String,
     pub config: ServerConfig,
     _dir: tempfile::TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -114,6 +116,7 @@ pub async fn start_with(backend: Backend, mut config: ServerConfig) -> Option<Te
     Some(TestServer {
         base: format!("http://{address}"),
         store,
+        url,
         config,
         _dir: dir,
         shutdown: Some(tx),
