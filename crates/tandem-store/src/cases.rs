@@ -538,6 +538,22 @@ macro_rules! in_transaction {
     };
 }
 
+/// Marks the case as updated within the transaction `$tx`; returns `NotFound` from the
+/// enclosing function when there is no such case, so nothing of the write is kept.
+macro_rules! touch_case {
+    ($tx:ident, $id:expr, $now:expr) => {
+        let touched = sqlx::query(TOUCH)
+            .bind($id)
+            .bind($now)
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected();
+        if touched == 0 {
+            return Err(unknown_case($id));
+        }
+    };
+}
+
 fn unknown_case(id: &str) -> StoreError {
     StoreError::NotFound(format!("case {id}"))
 }
@@ -562,15 +578,7 @@ impl SqlStore {
         check_text("an event's kind", &event.kind)?;
         let (body, key_id) = seal(&self.keys, Table::Events, id, &event.detail)?;
         let event_id: i64 = in_transaction!(&self.pool, |tx| {
-            let touched = sqlx::query(TOUCH)
-                .bind(id)
-                .bind(at)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if touched == 0 {
-                return Err(unknown_case(id));
-            }
+            touch_case!(tx, id, at);
             sqlx::query_scalar(INSERT_EVENT)
                 .bind(id)
                 .bind(at)
@@ -880,15 +888,7 @@ impl CaseStore for SqlStore {
         let now = tandem_core::time::now_iso();
         let (body, key_id) = seal(&self.keys, Table::Consents, id, &consent.detail)?;
         let consent_id: i64 = in_transaction!(&self.pool, |tx| {
-            let touched = sqlx::query(TOUCH)
-                .bind(id)
-                .bind(&now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if touched == 0 {
-                return Err(unknown_case(id));
-            }
+            touch_case!(tx, id, &now);
             sqlx::query_scalar(INSERT_CONSENT)
                 .bind(id)
                 .bind(&consent.scope)
@@ -921,15 +921,7 @@ impl CaseStore for SqlStore {
         let now = tandem_core::time::now_iso();
         let (body, key_id) = seal(&self.keys, Table::Assessments, id, &assessment.body)?;
         let assessment_id: i64 = in_transaction!(&self.pool, |tx| {
-            let touched = sqlx::query(TOUCH)
-                .bind(id)
-                .bind(&now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if touched == 0 {
-                return Err(unknown_case(id));
-            }
+            touch_case!(tx, id, &now);
             sqlx::query_scalar(INSERT_ASSESSMENT)
                 .bind(id)
                 .bind(&now)
@@ -956,15 +948,7 @@ impl CaseStore for SqlStore {
         let now = tandem_core::time::now_iso();
         let (body, key_id) = seal(&self.keys, Table::Testimonies, id, &testimony.coding)?;
         let testimony_id: i64 = in_transaction!(&self.pool, |tx| {
-            let touched = sqlx::query(TOUCH)
-                .bind(id)
-                .bind(&now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if touched == 0 {
-                return Err(unknown_case(id));
-            }
+            touch_case!(tx, id, &now);
             sqlx::query_scalar(INSERT_TESTIMONY)
                 .bind(id)
                 .bind(&now)
