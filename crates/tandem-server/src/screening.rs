@@ -39,6 +39,29 @@ pub struct Meta {
     pub target: bool,
 }
 
+impl Meta {
+    /// What the datasets that hold an entity say about it as a whole (not whether it is a
+    /// target: that needs the graph around it).
+    pub fn of(held: &[tandem_store::StoredEntity]) -> Meta {
+        Meta {
+            datasets: held.iter().map(|h| h.dataset.clone()).collect(),
+            first_seen: held
+                .iter()
+                .map(|h| h.first_seen.clone())
+                .min()
+                .unwrap_or_default(),
+            last_seen: held
+                .iter()
+                .map(|h| h.last_seen.clone())
+                .max()
+                .unwrap_or_default(),
+            sensitivity: crate::view::sensitivity_of(held),
+            owner: None,
+            target: false,
+        }
+    }
+}
+
 /// One built index and what it was built from.
 pub struct Snapshot {
     pub index: CandidateIndex,

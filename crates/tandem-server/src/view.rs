@@ -75,6 +75,42 @@ pub async fn read_entity(
     via: &str,
     remote: Option<String>,
 ) -> Result<EntityView, ApiError> {
+    let HeldEntity {
+        held,
+        entity,
+        sensitivity,
+    } = read_held(state, user, id, via, remote).await?;
+    let datasets: Vec<&str> = held.iter().map(|h| h.dataset.as_str()).collect();
+    let statements = state
+        .store
+        .statements(id)
+        .await?
+        .into_iter()
+        .filter(|s| datasets.contains(&s.provenance.dataset.as_str()))
+        .collect();
+    Ok(EntityView {
+        held,
+        entity,
+        sensitivity,
+        statements,
+    })
+}
+
+/// An entity as one user may see it, without its statements.
+pub struct HeldEntity {
+    pub held: Vec<StoredEntity>,
+    pub entity: Entity,
+    pub sensitivity: Sensitivity,
+}
+
+/// The gate and the audit of [`read_entity`], for callers that need no statements.
+pub async fn read_held(
+    state: &AppState,
+    user: &User,
+    id: &str,
+    via: &str,
+    remote: Option<String>,
+) -> Result<HeldEntity, ApiError> {
     let held = visible_entity(state, user, id).await?;
     let Some(entity) = merged(&held) else {
         return Err(ApiError::not_found(format!("no entity {id}")));
@@ -92,19 +128,10 @@ pub async fn read_entity(
             )
             .await?;
     }
-    let datasets: Vec<&str> = held.iter().map(|h| h.dataset.as_str()).collect();
-    let statements = state
-        .store
-        .statements(id)
-        .await?
-        .into_iter()
-        .filter(|s| datasets.contains(&s.provenance.dataset.as_str()))
-        .collect();
-    Ok(EntityView {
+    Ok(HeldEntity {
         held,
         entity,
         sensitivity,
-        statements,
     })
 }
 

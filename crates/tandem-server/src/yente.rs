@@ -784,39 +784,9 @@ async fn entity(
     let params = Params::parse(raw);
     let nested = params.flag("nested")?.unwrap_or(true);
     let user = &principal.user;
-    let held = view::visible_entity(&state, user, &id).await?;
-    let Some(entity) = view::merged(&held) else {
-        return Err(ApiError::not_found(format!("no entity {id}")));
-    };
-    let sensitivity = view::sensitivity_of(&held);
-    if sensitivity == Sensitivity::Protected {
-        state
-            .audit(
-                Some(user),
-                "protected.read",
-                Some(id.clone()),
-                AuditOutcome::Ok,
-                json!({"api": "yente.entities"}),
-                remote,
-            )
-            .await?;
-    }
-    let meta = screening::Meta {
-        datasets: held.iter().map(|h| h.dataset.clone()).collect(),
-        first_seen: held
-            .iter()
-            .map(|h| h.first_seen.clone())
-            .min()
-            .unwrap_or_default(),
-        last_seen: held
-            .iter()
-            .map(|h| h.last_seen.clone())
-            .max()
-            .unwrap_or_default(),
-        sensitivity,
-        owner: None,
-        target: false,
-    };
+    let view::HeldEntity { held, entity, .. } =
+        view::read_held(&state, user, &id, "api:yente.entities", remote).await?;
+    let meta = screening::Meta::of(&held);
     let mut out = screening::entity_json(&entity, &meta);
     if !nested {
         return Ok(Json(out));
@@ -914,22 +884,7 @@ async fn entity(
 }
 
 fn adjacent_json(entity: &Entity, held: &[tandem_store::StoredEntity]) -> Value {
-    let meta = screening::Meta {
-        datasets: held.iter().map(|h| h.dataset.clone()).collect(),
-        first_seen: held
-            .iter()
-            .map(|h| h.first_seen.clone())
-            .min()
-            .unwrap_or_default(),
-        last_seen: held
-            .iter()
-            .map(|h| h.last_seen.clone())
-            .max()
-            .unwrap_or_default(),
-        sensitivity: view::sensitivity_of(held),
-        owner: None,
-        target: false,
-    };
+    let meta = screening::Meta::of(held);
     screening::entity_json(entity, &meta)
 }
 
