@@ -136,7 +136,7 @@ impl Service {
     /// Builds now if the store changed since the current index (used by tests and imports made
     /// through this server, which need not wait for the next check).
     pub async fn refresh(&self, store: &Arc<dyn Store>) -> Result<(), StoreError> {
-        let generation = store.datasets_generation().await?;
+        let generation = lists_generation(store.as_ref()).await?;
         let stale = self
             .current
             .read()
@@ -171,6 +171,12 @@ impl Service {
         }
         Ok(())
     }
+}
+
+/// Which state of the lists an index was built from: the newest dataset version, which every
+/// import that changes something advances (the names search uses the same).
+async fn lists_generation(store: &dyn Store) -> Result<String, StoreError> {
+    Ok(store.latest_version_id().await?.unwrap_or(0).to_string())
 }
 
 async fn watch(service: Weak<Service>, store: Arc<dyn Store>) {
@@ -221,7 +227,7 @@ fn is_sanction_topic(topic: &str) -> bool {
 /// Reads every stored entity (merging one id's datasets, leaving protected records out) and
 /// builds the index off the async threads.
 pub async fn build_snapshot(store: Arc<dyn Store>) -> Result<Snapshot, StoreError> {
-    let generation = store.datasets_generation().await?;
+    let generation = lists_generation(store.as_ref()).await?;
     let mut entities: Vec<(Entity, Meta)> = Vec::new();
     let mut sanctioned: HashSet<String> = HashSet::new();
     let mut datasets: HashSet<String> = HashSet::new();

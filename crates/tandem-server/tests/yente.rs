@@ -161,7 +161,14 @@ async fn index_ready(api: &Api<'_>, entities: u64) {
 
 /// Waits until the index has been rebuilt from the store as it is now.
 async fn index_rebuilt(api: &Api<'_>) {
-    let generation = api.server.store.datasets_generation().await.unwrap();
+    let generation = api
+        .server
+        .store
+        .latest_version_id()
+        .await
+        .unwrap()
+        .unwrap_or(0)
+        .to_string();
     let start = Instant::now();
     loop {
         let (status, body) = api.get("/readyz").await;

@@ -146,9 +146,6 @@ pub trait ScreeningStore: Send + Sync {
     /// Most recent first; `before_id` pages back.
     async fn alerts(&self, before_id: Option<i64>, limit: u32) -> Result<Vec<Alert>>;
 
-    /// Changes whenever a dataset version is stored (cheap: for polling by many servers).
-    async fn datasets_generation(&self) -> Result<String>;
-
     /// Stores the input rows of a batch job (numbered from 0).
     async fn put_batch_rows(&self, job_id: i64, inputs: &[serde_json::Value]) -> Result<()>;
     /// Sets the results of rows.
@@ -464,15 +461,6 @@ impl ScreeningStore for SqlStore {
                 })
             })
             .collect()
-    }
-
-    async fn datasets_generation(&self) -> Result<String> {
-        let (max, count): (Option<i64>, i64) = on_pool!(&self.pool, |pool| sqlx::query_as(
-            "SELECT MAX(id), COUNT(*) FROM dataset_versions"
-        )
-        .fetch_one(pool)
-        .await?);
-        Ok(format!("{}:{count}", max.unwrap_or(0)))
     }
 
     async fn put_batch_rows(&self, job_id: i64, inputs: &[serde_json::Value]) -> Result<()> {

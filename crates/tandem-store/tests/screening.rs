@@ -202,14 +202,14 @@ async fn batch_rows_keep_inputs_and_take_results(h: &Harness) {
 
 async fn the_generation_moves_with_each_new_version(h: &Harness) {
     let store = h.store.as_ref();
-    let empty = store.datasets_generation().await.unwrap();
+    let empty = store.latest_version_id().await.unwrap();
     import(
         store,
         request("list", "v1", ImportMode::Full),
         [person("p1", "Ana Example")],
     )
     .await;
-    let one = store.datasets_generation().await.unwrap();
+    let one = store.latest_version_id().await.unwrap();
     assert_ne!(empty, one);
     // Importing a stored version again changes nothing.
     import(
@@ -218,15 +218,15 @@ async fn the_generation_moves_with_each_new_version(h: &Harness) {
         [person("p1", "Ana Example")],
     )
     .await;
-    assert_eq!(store.datasets_generation().await.unwrap(), one);
+    assert_eq!(store.latest_version_id().await.unwrap(), one);
     import(
         store,
         request("list", "v2", ImportMode::Full),
         [person("p1", "Ana Example Changed")],
     )
     .await;
-    let two = store.datasets_generation().await.unwrap();
+    let two = store.latest_version_id().await.unwrap();
     assert_ne!(one, two);
     // Another handle (another process) sees the same.
-    assert_eq!(h.reopen().await.datasets_generation().await.unwrap(), two);
+    assert_eq!(h.reopen().await.latest_version_id().await.unwrap(), two);
 }
