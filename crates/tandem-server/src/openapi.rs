@@ -59,6 +59,7 @@ fn describe(method: &Method, path: &str) -> Option<(&'static str, Option<Value>)
         _ => {
             return crate::protection::describe(method, path)
                 .or_else(|| crate::screening_web::describe(method, path))
+                .or_else(|| crate::yente::describe(method, path))
                 .or_else(|| crate::catalogue_pages::describe(method, path));
         }
     })

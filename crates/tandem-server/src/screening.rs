@@ -618,7 +618,7 @@ pub fn screen(
     })
 }
 
-fn timestamp(iso: &str) -> String {
+pub fn timestamp(iso: &str) -> String {
     iso.trim_end_matches('Z').to_string()
 }
 

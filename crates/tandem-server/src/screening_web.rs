@@ -1196,32 +1196,8 @@ async fn batch_csv(
 /// Summary and request body of the screening routes, for the OpenAPI document.
 pub fn describe(method: &Method, path: &str) -> Option<(&'static str, Option<Value>)> {
     let string = json!({"type": "string"});
-    let example = json!({"type": "object", "required": ["schema", "properties"],
-        "properties": {"id": string, "schema": string,
-            "properties": {"type": "object", "additionalProperties": {"oneOf": [string, {"type": "array", "items": string}]}}}});
+    let example = crate::yente::example_schema();
     Some(match (method.as_str(), path) {
-        ("POST", "/match/{dataset}") => (
-            "yente-compatible matching of up to 100 example entities (`dataset`: `default` or a list; query: threshold, cutoff, limit ≤ 500, algorithm, include_dataset, exclude_dataset, exclude_schema, topics, exclude_entity_ids)",
-            Some(
-                json!({"type": "object", "required": ["queries"], "properties": {
-                "queries": {"type": "object", "additionalProperties": example},
-                "weights": {"type": "object", "additionalProperties": {"type": "number"}},
-                "config": {"type": "object"}}}),
-            ),
-        ),
-        ("GET", "/search/{dataset}") => (
-            "yente-compatible search (q, schema, countries, topics, datasets, include_dataset, exclude_dataset, exclude_schema, filter, filter_op, facets, limit ≤ 500, offset ≤ 9499)",
-            None,
-        ),
-        ("GET", "/entities/{entity_id}") => (
-            "yente-compatible entity; `nested` (default true) inlines adjacent entities in `properties`",
-            None,
-        ),
-        ("GET", "/algorithms") => ("The matching algorithm and its features", None),
-        ("GET", "/readyz") => (
-            "Ready when the screening index is built (503 `index-building` before)",
-            None,
-        ),
         ("POST", "/api/v1/screening/decisions") => (
             "Mark a (query, listed entity) result as a false positive or a true match, with a reason",
             Some(

@@ -1,5 +1,6 @@
 //! yente-compatible routes: `POST /match/{dataset}`, `GET /search/{dataset}`,
-//! `GET /entities/{entity_id}`, `GET /algorithms` and `GET /readyz`, with yente's paths,
+//! `GET /entities/{entity_id}` (and its `/adjacent` pages), `GET /algorithms`, `/catalog`,
+//! `/manifest`, `/readyz` and `POST /updatez` (`/healthz` is the server's own), with yente's paths,
 //! parameters and field names, so that existing yente clients work unchanged. All of them sit
 //! behind Tandem's authentication (bearer token or session) like every other route.
 //!
@@ -19,7 +20,7 @@ use serde_json::{Map, Value, json};
 use tandem_core::{Entity, Model, PropertyType, Sensitivity};
 use tandem_match::MatchConfig;
 use tandem_store::screening::NewScreeningQuery;
-use tandem_store::security::AuditOutcome;
+use tandem_store::security::{AuditOutcome, User};
 
 use crate::app::{Access, AppState, Principal, RemoteAddr, Table, serde_urlencoded_pairs};
 use crate::authz::{Action, Permission, Resource, may_see, visible_ceiling};
@@ -29,6 +30,8 @@ use crate::view;
 
 const READ_SCREENING: Access = Access::Needs(Permission::new(Resource::Screening, Action::Read));
 const READ_ENTITIES: Access = Access::Needs(Permission::new(Resource::Entities, Action::Read));
+const READ_DATASETS: Access = Access::Needs(Permission::new(Resource::Datasets, Action::Read));
+const WRITE_DATASETS: Access = Access::Needs(Permission::new(Resource::Datasets, Action::Write));
 
 /// Most ids a `/match` call may exclude (as yente).
 const MAX_EXCLUDED: usize = 50;
@@ -45,8 +48,81 @@ pub(crate) fn routes(table: Table) -> Table {
         )
         .api(Method::GET, "/search/{dataset}", READ_SCREENING, search)
         .api(Method::GET, "/entities/{entity_id}", READ_ENTITIES, entity)
+        .api(
+            Method::GET,
+            "/entities/{entity_id}/adjacent",
+            READ_ENTITIES,
+            adjacent,
+        )
+        .api(
+            Method::GET,
+            "/entities/{entity_id}/adjacent/{property_name}",
+            READ_ENTITIES,
+            adjacent_property,
+        )
         .api(Method::GET, "/algorithms", READ_SCREENING, algorithms)
+        .api(Method::GET, "/catalog", READ_DATASETS, catalog)
+        .api(Method::GET, "/manifest", READ_DATASETS, manifest)
+        .api(Method::POST, "/updatez", WRITE_DATASETS, update_index)
         .api(Method::GET, "/readyz", Access::Public, ready)
+}
+
+/// The JSON schema of an example entity (a `/match` query, a screening decision's query).
+pub(crate) fn example_schema() -> Value {
+    let string = json!({"type": "string"});
+    json!({"type": "object", "required": ["schema", "properties"],
+        "properties": {"id": string, "schema": string,
+            "properties": {"type": "object", "additionalProperties": {"oneOf": [string, {"type": "array", "items": string}]}}}})
+}
+
+/// Summary and request body of the yente routes, for the OpenAPI document.
+pub fn describe(method: &Method, path: &str) -> Option<(&'static str, Option<Value>)> {
+    let example = example_schema();
+    Some(match (method.as_str(), path) {
+        ("POST", "/match/{dataset}") => (
+            "yente-compatible matching of up to 100 example entities (`dataset`: `default` or a list; query: threshold, cutoff, limit ≤ 500, algorithm, include_dataset, exclude_dataset, exclude_schema, topics, exclude_entity_ids)",
+            Some(
+                json!({"type": "object", "required": ["queries"], "properties": {
+                "queries": {"type": "object", "additionalProperties": example},
+                "weights": {"type": "object", "additionalProperties": {"type": "number"}},
+                "config": {"type": "object"}}}),
+            ),
+        ),
+        ("GET", "/search/{dataset}") => (
+            "yente-compatible search (q, schema, countries, topics, datasets, include_dataset, exclude_dataset, exclude_schema, filter, filter_op, facets, limit ≤ 500, offset ≤ 9499)",
+            None,
+        ),
+        ("GET", "/entities/{entity_id}") => (
+            "yente-compatible entity; `nested` (default true) inlines adjacent entities in `properties`",
+            None,
+        ),
+        ("GET", "/algorithms") => ("The matching algorithm and its features", None),
+        ("GET", "/readyz") => (
+            "Ready when the screening index is built (503 `index-building` before)",
+            None,
+        ),
+        ("GET", "/entities/{entity_id}/adjacent") => (
+            "yente-compatible: the entity and a page (limit, offset) of its adjacent entities per property",
+            None,
+        ),
+        ("GET", "/entities/{entity_id}/adjacent/{property_name}") => (
+            "yente-compatible: one property's page (limit, offset) of adjacent entities",
+            None,
+        ),
+        ("GET", "/catalog") => (
+            "yente-compatible catalogue of the screenable lists and whether the index is current",
+            None,
+        ),
+        ("GET", "/manifest") => (
+            "yente-compatible manifest: the screenable lists and the `default` collection",
+            None,
+        ),
+        ("POST", "/updatez") => (
+            "Re-index the screening lists now (needs the right to import lists)",
+            None,
+        ),
+        _ => return None,
+    })
 }
 
 /// Query parameters, repeated keys kept (`?topics=a&topics=b`).
@@ -791,96 +867,196 @@ async fn entity(
     if !nested {
         return Ok(Json(out));
     }
-    let schema = entity.schema();
+    let neighbours = Neighbours::of(&state, user, &entity).await?;
+    neighbours.audit(&state, user, "yente.entities").await?;
     let mut properties: Map<String, Value> = entity
         .properties
         .iter()
         .map(|(k, v)| (k.clone(), json!(v)))
         .collect();
-    let mut protected_seen = Vec::new();
-    // The entity's own references (addresses, owners…) become the entities they name.
-    for (property, values) in &entity.properties {
-        let is_reference = schema
-            .property(property)
-            .is_some_and(|p| p.kind == PropertyType::Entity);
-        if !is_reference {
-            continue;
-        }
-        let mut inlined = Vec::new();
-        for value in values {
-            let other = view::visible_entity(&state, user, value).await?;
-            match view::merged(&other) {
-                Some(o) => {
-                    if view::sensitivity_of(&other) == Sensitivity::Protected {
-                        protected_seen.push(o.id.clone());
-                    }
-                    inlined.push(adjacent_json(&o, &other));
-                }
-                None => inlined.push(json!(value)),
-            }
-        }
-        properties.insert(property.clone(), Value::Array(inlined));
-    }
-    // What points at it (sanctions, family, ownership…) appears under the reverse property.
-    let mut adjacent: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-    let referencing: Vec<_> = state
-        .store
-        .referencing(&id)
-        .await?
-        .into_iter()
-        .filter(|h| view::visible(user, h))
-        .collect();
-    let mut by_id: BTreeMap<String, Vec<tandem_store::StoredEntity>> = BTreeMap::new();
-    for h in referencing {
-        by_id.entry(h.entity.id.clone()).or_default().push(h);
-    }
-    for (other_id, copies) in by_id {
-        let Some(other) = view::merged(&copies) else {
-            continue;
-        };
-        if view::sensitivity_of(&copies) == Sensitivity::Protected {
-            protected_seen.push(other_id.clone());
-        }
-        let other_schema = other.schema();
-        for (property, values) in &other.properties {
-            let Some(prop) = other_schema.property(property) else {
-                continue;
-            };
-            if prop.kind != PropertyType::Entity || !values.contains(&id) {
-                continue;
-            }
-            // FtM names the reverse side (Sanction.entity → sanctions); unnamed ones say
-            // which schema and property point here.
-            let reverse = prop
-                .reverse
-                .clone()
-                .filter(|r| !r.is_empty())
-                .unwrap_or_else(|| format!("{}:{}", other.schema, property));
-            adjacent
-                .entry(reverse)
-                .or_default()
-                .push(adjacent_json(&other, &copies));
-        }
-    }
-    for (property, values) in adjacent {
+    for (property, values) in neighbours.by_property {
         properties.insert(property, Value::Array(values));
-    }
-    for other in protected_seen {
-        state
-            .audit(
-                Some(user),
-                "protected.read",
-                Some(other),
-                AuditOutcome::Ok,
-                json!({"api": "yente.entities", "nested_in": id}),
-                None,
-            )
-            .await?;
     }
     if let Value::Object(map) = &mut out {
         map.insert("properties".into(), Value::Object(properties));
     }
     Ok(Json(out))
+}
+
+/// The entities next to one: those its reference properties name (in place of the ids; an id
+/// the user may not see, or that is not stored, stays a plain string), and those that point at
+/// it, under FtM's reverse property name (Sanction.entity → `sanctions`).
+struct Neighbours {
+    entity_id: String,
+    by_property: BTreeMap<String, Vec<Value>>,
+    /// Protected neighbours shown: each is an audited read.
+    protected: Vec<String>,
+}
+
+impl Neighbours {
+    async fn of(state: &AppState, user: &User, entity: &Entity) -> ApiResult<Neighbours> {
+        let id = &entity.id;
+        let schema = entity.schema();
+        let mut by_property: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        let mut protected = Vec::new();
+        for (property, values) in &entity.properties {
+            let is_reference = schema
+                .property(property)
+                .is_some_and(|p| p.kind == PropertyType::Entity);
+            if !is_reference {
+                continue;
+            }
+            let mut inlined = Vec::new();
+            for value in values {
+                let other = view::visible_entity(state, user, value).await?;
+                match view::merged(&other) {
+                    Some(o) => {
+                        if view::sensitivity_of(&other) == Sensitivity::Protected {
+                            protected.push(o.id.clone());
+                        }
+                        inlined.push(adjacent_json(&o, &other));
+                    }
+                    None => inlined.push(json!(value)),
+                }
+            }
+            by_property.insert(property.clone(), inlined);
+        }
+        let mut referencing: BTreeMap<String, Vec<tandem_store::StoredEntity>> = BTreeMap::new();
+        for h in state.store.referencing(id).await? {
+            if view::visible(user, &h) {
+                referencing.entry(h.entity.id.clone()).or_default().push(h);
+            }
+        }
+        for (other_id, copies) in referencing {
+            let Some(other) = view::merged(&copies) else {
+                continue;
+            };
+            if view::sensitivity_of(&copies) == Sensitivity::Protected {
+                protected.push(other_id.clone());
+            }
+            let other_schema = other.schema();
+            for (property, values) in &other.properties {
+                let Some(prop) = other_schema.property(property) else {
+                    continue;
+                };
+                if prop.kind != PropertyType::Entity || !values.contains(id) {
+                    continue;
+                }
+                // Unnamed reverse sides say which schema and property point here.
+                let reverse = prop
+                    .reverse
+                    .clone()
+                    .filter(|r| !r.is_empty())
+                    .unwrap_or_else(|| format!("{}:{}", other.schema, property));
+                by_property
+                    .entry(reverse)
+                    .or_default()
+                    .push(adjacent_json(&other, &copies));
+            }
+        }
+        Ok(Neighbours {
+            entity_id: id.clone(),
+            by_property,
+            protected,
+        })
+    }
+
+    /// Records the read of every protected neighbour that was shown.
+    async fn audit(&self, state: &AppState, user: &User, api: &str) -> ApiResult<()> {
+        for other in &self.protected {
+            state
+                .audit(
+                    Some(user),
+                    "protected.read",
+                    Some(other.clone()),
+                    AuditOutcome::Ok,
+                    json!({"api": api, "nested_in": self.entity_id}),
+                    None,
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// One property's neighbours as a yente page (`limit`, `offset`, `total`, `results`); only
+    /// entities count, not the ids left as strings.
+    fn page(&self, property: &str, limit: usize, offset: usize) -> Value {
+        let entities: Vec<&Value> = self
+            .by_property
+            .get(property)
+            .map(|values| values.iter().filter(|v| v.is_object()).collect())
+            .unwrap_or_default();
+        json!({
+            "limit": limit,
+            "offset": offset,
+            "total": {"value": entities.len(), "relation": "eq"},
+            "results": entities.into_iter().skip(offset).take(limit).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// `limit` (default 10, at most 500) and `offset` of an adjacent page.
+fn page_window(params: &Params) -> ApiResult<(usize, usize)> {
+    let limit = params.count("limit", 0..=500)?.unwrap_or(10);
+    let offset = params.count("offset", 0..=9_499)?.unwrap_or(0);
+    Ok((limit, offset))
+}
+
+/// `GET /entities/{id}/adjacent`: the entity without nesting, and a page of neighbours per
+/// property.
+async fn adjacent(
+    State(state): State<AppState>,
+    principal: Principal,
+    RemoteAddr(remote): RemoteAddr,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Value>> {
+    let params = Params::parse(raw);
+    let (limit, offset) = page_window(&params)?;
+    let user = &principal.user;
+    let view::HeldEntity { held, entity, .. } =
+        view::read_held(&state, user, &id, "api:yente.adjacent", remote).await?;
+    let neighbours = Neighbours::of(&state, user, &entity).await?;
+    neighbours.audit(&state, user, "yente.adjacent").await?;
+    let pages: Map<String, Value> = neighbours
+        .by_property
+        .keys()
+        .map(|property| (property.clone(), neighbours.page(property, limit, offset)))
+        .filter(|(_, page)| page["total"]["value"] != json!(0))
+        .collect();
+    Ok(Json(json!({
+        "entity": screening::entity_json(&entity, &screening::Meta::of(&held)),
+        "adjacent": pages,
+    })))
+}
+
+/// `GET /entities/{id}/adjacent/{property}`: one property's page of neighbours. A property the
+/// schema does not know (forward or reverse) is a 400, as in yente.
+async fn adjacent_property(
+    State(state): State<AppState>,
+    principal: Principal,
+    RemoteAddr(remote): RemoteAddr,
+    Path((id, property)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Value>> {
+    let params = Params::parse(raw);
+    let (limit, offset) = page_window(&params)?;
+    let user = &principal.user;
+    let view::HeldEntity { entity, .. } =
+        view::read_held(&state, user, &id, "api:yente.adjacent", remote).await?;
+    let neighbours = Neighbours::of(&state, user, &entity).await?;
+    // The schema lists reverse sides as stub properties; unnamed reverse sides are keyed
+    // `Schema:property`.
+    let known = entity.schema().property(&property).is_some()
+        || neighbours.by_property.contains_key(&property);
+    if !known {
+        return Err(ApiError::bad_request(
+            "property_name",
+            format!("{property:?} is not a property of {}", entity.schema),
+        ));
+    }
+    neighbours.audit(&state, user, "yente.adjacent").await?;
+    Ok(Json(neighbours.page(&property, limit, offset)))
 }
 
 fn adjacent_json(entity: &Entity, held: &[tandem_store::StoredEntity]) -> Value {
@@ -914,6 +1090,92 @@ async fn algorithms() -> Json<Value> {
         "default": "tandem",
         "best": "tandem",
     }))
+}
+
+/// The datasets one user may screen against (protected case data never is), latest first
+/// version and import time included.
+async fn screenable_datasets(state: &AppState, user: &User) -> ApiResult<Vec<Value>> {
+    let mut out = Vec::new();
+    for dataset in state.store.datasets().await? {
+        let visible = dataset.sensitivity != Sensitivity::Protected
+            && may_see(
+                user.role,
+                user.organisation_id,
+                dataset.sensitivity,
+                dataset.owner_organisation,
+            );
+        if !visible {
+            continue;
+        }
+        let updated_at = state
+            .store
+            .versions(&dataset.name)
+            .await?
+            .last()
+            .map(|v| screening::timestamp(&v.imported_at));
+        out.push(json!({
+            "name": dataset.name,
+            "title": dataset.title.clone().unwrap_or_else(|| dataset.name.clone()),
+            "version": dataset.version,
+            "updated_at": updated_at,
+            "entity_count": dataset.entities,
+            "load": true,
+            "type": "source",
+            "children": [],
+        }));
+    }
+    Ok(out)
+}
+
+/// `GET /catalog`: yente's catalogue of indexed datasets. `index_stale` says whether a list was
+/// imported since the screening index was built (it catches up within seconds).
+async fn catalog(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Value>> {
+    let datasets = screenable_datasets(&state, &principal.user).await?;
+    let latest = state
+        .store
+        .latest_version_id()
+        .await?
+        .unwrap_or(0)
+        .to_string();
+    let indexed = state.screening.snapshot().ok();
+    let index_stale = indexed.as_ref().is_none_or(|s| s.generation != latest);
+    let names: Vec<&Value> = datasets.iter().map(|d| &d["name"]).collect();
+    let (current, outdated) = if index_stale {
+        (Vec::new(), names)
+    } else {
+        (names, Vec::new())
+    };
+    Ok(Json(json!({
+        "datasets": datasets,
+        "current": current,
+        "outdated": outdated,
+        "index_stale": index_stale,
+    })))
+}
+
+/// `GET /manifest`: what this server loads. yente reads it from a file; in Tandem the lists are
+/// whatever was imported, so the manifest lists them with the `default` collection over all.
+async fn manifest(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Value>> {
+    let datasets = screenable_datasets(&state, &principal.user).await?;
+    let children: Vec<Value> = datasets.iter().map(|d| d["name"].clone()).collect();
+    Ok(Json(json!({
+        "catalogs": [],
+        "datasets": datasets,
+        "collections": [{"name": "default", "title": "All screenable lists", "children": children}],
+    })))
+}
+
+/// `POST /updatez`: re-index now instead of at the next check (yente's token-protected
+/// re-index; here it needs the right to import lists).
+async fn update_index(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    state.screening.refresh(&state.store).await?;
+    let snapshot = state.screening.snapshot()?;
+    Ok(Json(json!({
+        "status": "ok",
+        "entities": snapshot.index.len(),
+        "generation": snapshot.generation,
+        "built_at": snapshot.built_at,
+    })))
 }
 
 async fn ready(State(state): State<AppState>) -> Response {

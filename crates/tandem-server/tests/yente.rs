@@ -507,6 +507,66 @@ async fn yente_api(backend: Backend) {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = viewer.get(&format!("/entities/{id}")).await;
     assert_eq!(status, StatusCode::OK, "viewers read public entities");
+    // Adjacent pages: every property at once, and one property paged.
+    let (status, adjacent) = api.get(&format!("/entities/{id}/adjacent")).await;
+    assert_eq!(status, StatusCode::OK, "{adjacent}");
+    assert_eq!(adjacent["entity"]["id"], id);
+    assert!(adjacent["entity"]["properties"].get("sanctions").is_none());
+    let page = &adjacent["adjacent"]["sanctions"];
+    let sanctions_total = page["total"]["value"].as_u64().unwrap();
+    assert_eq!(sanctions_total as usize, sanctions.len(), "{adjacent}");
+    assert_eq!(page["results"][0]["schema"], "Sanction");
+    let (status, one) = api
+        .get(&format!(
+            "/entities/{id}/adjacent/sanctions?limit=1&offset=0"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{one}");
+    assert_eq!(one["limit"], 1);
+    assert_eq!(one["total"]["value"], sanctions_total);
+    assert_eq!(one["results"].as_array().unwrap().len(), 1);
+    let (_, past_end) = api
+        .get(&format!(
+            "/entities/{id}/adjacent/sanctions?offset={sanctions_total}"
+        ))
+        .await;
+    assert_eq!(past_end["results"], json!([]));
+    let (status, problem) = api
+        .get(&format!("/entities/{id}/adjacent/noSuchProperty"))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+    assert_eq!(problem["field"], "property_name");
+    let (status, _) = api.get("/entities/no-such-entity/adjacent").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Catalogue, manifest, health and re-index.
+    let (status, catalog) = api.get("/catalog").await;
+    assert_eq!(status, StatusCode::OK, "{catalog}");
+    let sdn = catalog["datasets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "us_ofac_sdn")
+        .unwrap_or_else(|| panic!("no SDN in {catalog}"));
+    assert!(sdn["entity_count"].as_u64().unwrap() > 14_000, "{sdn}");
+    assert!(sdn["updated_at"].as_str().is_some(), "{sdn}");
+    let (status, manifest) = api.get("/manifest").await;
+    assert_eq!(status, StatusCode::OK, "{manifest}");
+    assert!(
+        manifest["collections"][0]["children"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("un_sc_sanctions")),
+        "{manifest}"
+    );
+    let (status, health) = api.get("/healthz").await;
+    assert_eq!((status, &health["status"]), (StatusCode::OK, &json!("ok")));
+    let (status, updated, _) = api.post("/updatez", &json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert!(updated["entities"].as_u64().unwrap() > 14_000, "{updated}");
+    let (_, catalog) = api.get("/catalog").await;
+    assert_eq!(catalog["index_stale"], false, "{catalog}");
+    let (status, viewer_update, _) = viewer.post("/updatez", &json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{viewer_update}");
 
     // --- decisions: stored, audited, applied, re-opened on change ---------------------------
     let zarko = person("tw-zarko", &[("name", "Zarko Vlatkovic Testperson")]);
