@@ -33,6 +33,8 @@ pub struct Meta {
     pub datasets: Vec<String>,
     pub first_seen: String,
     pub last_seen: String,
+    /// When one of its datasets last added or changed it (`changed_since` filters on this).
+    pub last_change: String,
     pub sensitivity: Sensitivity,
     pub owner: Option<i64>,
     /// A `Sanction` names it, or its topics say so.
@@ -42,14 +44,20 @@ pub struct Meta {
 impl Meta {
     /// What the datasets that hold an entity say about it as a whole (not whether it is a
     /// target: that needs the graph around it).
-    pub fn of(held: &[tandem_store::StoredEntity]) -> Meta {
+    pub fn of(held: &[tandem_store::StoredEntity], changes: &LastChanges) -> Meta {
+        let first_seen = held
+            .iter()
+            .map(|h| h.first_seen.clone())
+            .min()
+            .unwrap_or_default();
         Meta {
             datasets: held.iter().map(|h| h.dataset.clone()).collect(),
-            first_seen: held
+            last_change: held
                 .iter()
-                .map(|h| h.first_seen.clone())
-                .min()
-                .unwrap_or_default(),
+                .filter_map(|h| changes.at(&h.dataset, &h.entity.id))
+                .max()
+                .map_or_else(|| first_seen.clone(), str::to_string),
+            first_seen,
             last_seen: held
                 .iter()
                 .map(|h| h.last_seen.clone())
@@ -59,6 +67,30 @@ impl Meta {
             owner: None,
             target: false,
         }
+    }
+}
+
+/// When each (dataset, entity) last changed, as the store records it.
+#[derive(Default)]
+pub struct LastChanges(HashMap<(String, String), String>);
+
+impl LastChanges {
+    /// For these entities (all of the store's when `None`).
+    pub async fn read(store: &dyn Store, ids: Option<&[&str]>) -> Result<LastChanges, StoreError> {
+        Ok(LastChanges(
+            store
+                .last_changes(ids)
+                .await?
+                .into_iter()
+                .map(|c| ((c.dataset, c.entity_id), c.at))
+                .collect(),
+        ))
+    }
+
+    pub fn at(&self, dataset: &str, entity_id: &str) -> Option<&str> {
+        self.0
+            .get(&(dataset.to_string(), entity_id.to_string()))
+            .map(String::as_str)
     }
 }
 
@@ -228,6 +260,7 @@ fn is_sanction_topic(topic: &str) -> bool {
 /// builds the index off the async threads.
 pub async fn build_snapshot(store: Arc<dyn Store>) -> Result<Snapshot, StoreError> {
     let generation = lists_generation(store.as_ref()).await?;
+    let changes = LastChanges::read(store.as_ref(), None).await?;
     let mut entities: Vec<(Entity, Meta)> = Vec::new();
     let mut sanctioned: HashSet<String> = HashSet::new();
     let mut datasets: HashSet<String> = HashSet::new();
@@ -246,6 +279,10 @@ pub async fn build_snapshot(store: Arc<dyn Store>) -> Result<Snapshot, StoreErro
             if !is_screenable(&stored.entity.schema) {
                 continue;
             }
+            let changed = changes
+                .at(&stored.dataset, &stored.entity.id)
+                .unwrap_or(&stored.first_seen)
+                .to_string();
             // The stream is in (id, dataset) order: one id's datasets are neighbours.
             if let Some((last, meta)) = entities.last_mut()
                 && last.id == stored.entity.id
@@ -255,6 +292,7 @@ pub async fn build_snapshot(store: Arc<dyn Store>) -> Result<Snapshot, StoreErro
                     meta.sensitivity = meta.sensitivity.max(stored.entity.sensitivity);
                     meta.first_seen = meta.first_seen.clone().min(stored.first_seen.clone());
                     meta.last_seen = meta.last_seen.clone().max(stored.last_seen.clone());
+                    meta.last_change = meta.last_change.clone().max(changed);
                 }
                 continue;
             }
@@ -262,6 +300,7 @@ pub async fn build_snapshot(store: Arc<dyn Store>) -> Result<Snapshot, StoreErro
                 datasets: vec![stored.dataset.clone()],
                 first_seen: stored.first_seen.clone(),
                 last_seen: stored.last_seen.clone(),
+                last_change: changed,
                 sensitivity: stored.entity.sensitivity,
                 owner: stored.owner_organisation,
                 target: false,
@@ -490,6 +529,8 @@ pub struct Options {
     pub exclude_schemata: HashSet<String>,
     pub topics: HashSet<String>,
     pub exclude_ids: HashSet<String>,
+    /// Only entities changed at or after this time (an ISO 8601 prefix: date, hour, …).
+    pub changed_since: Option<String>,
 }
 
 impl Default for Options {
@@ -504,6 +545,7 @@ impl Default for Options {
             exclude_schemata: HashSet::new(),
             topics: HashSet::new(),
             exclude_ids: HashSet::new(),
+            changed_since: None,
         }
     }
 }
@@ -559,7 +601,8 @@ pub fn screen(
     let filtered = options.scope.is_some()
         || !options.exclude_datasets.is_empty()
         || !options.exclude_schemata.is_empty()
-        || !options.topics.is_empty();
+        || !options.topics.is_empty()
+        || options.changed_since.is_some();
     let hidden = decisions.len() + options.exclude_ids.len();
     let fetch = (options.limit + hidden) * if filtered { 4 } else { 1 };
     let fetch = fetch.clamp(20, 2000);
@@ -589,6 +632,7 @@ pub fn screen(
                     .get("topics")
                     .iter()
                     .any(|t| options.topics.contains(t)))
+            || !changed_since(meta, options.changed_since.as_deref())
         {
             continue;
         }
@@ -618,6 +662,12 @@ pub fn screen(
     })
 }
 
+/// Whether the entity changed at or after `since`. Both are ISO 8601 in UTC, `since` possibly
+/// cut short (`2024-05-03`, `2024-05-03T10`), so text order is time order.
+pub fn changed_since(meta: &Meta, since: Option<&str>) -> bool {
+    since.is_none_or(|since| meta.last_change.as_str() >= since)
+}
+
 pub fn timestamp(iso: &str) -> String {
     iso.trim_end_matches('Z').to_string()
 }
@@ -634,9 +684,7 @@ pub fn entity_json(entity: &Entity, meta: &Meta) -> Value {
         "target": meta.target,
         "first_seen": timestamp(&meta.first_seen),
         "last_seen": timestamp(&meta.last_seen),
-        // Tandem does not keep the time of an entity's last change apart from when it was
-        // last seen.
-        "last_change": timestamp(&meta.last_seen),
+        "last_change": timestamp(&meta.last_change),
     })
 }
 

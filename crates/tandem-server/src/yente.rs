@@ -80,7 +80,7 @@ pub fn describe(method: &Method, path: &str) -> Option<(&'static str, Option<Val
     let example = example_schema();
     Some(match (method.as_str(), path) {
         ("POST", "/match/{dataset}") => (
-            "yente-compatible matching of up to 100 example entities (`dataset`: `default` or a list; query: threshold, cutoff, limit ≤ 500, algorithm, include_dataset, exclude_dataset, exclude_schema, topics, exclude_entity_ids)",
+            "yente-compatible matching of up to 100 example entities (`dataset`: `default` or a list; query: threshold, cutoff, limit ≤ 500, algorithm, include_dataset, exclude_dataset, exclude_schema, topics, exclude_entity_ids, changed_since)",
             Some(
                 json!({"type": "object", "required": ["queries"], "properties": {
                 "queries": {"type": "object", "additionalProperties": example},
@@ -89,7 +89,7 @@ pub fn describe(method: &Method, path: &str) -> Option<(&'static str, Option<Val
             ),
         ),
         ("GET", "/search/{dataset}") => (
-            "yente-compatible search (q, schema, countries, topics, datasets, include_dataset, exclude_dataset, exclude_schema, filter, filter_op, facets, limit ≤ 500, offset ≤ 9499)",
+            "yente-compatible search (q, schema, countries, topics, datasets, include_dataset, exclude_dataset, exclude_schema, filter, filter_op, changed_since, facets, limit ≤ 500, offset ≤ 9499)",
             None,
         ),
         ("GET", "/entities/{entity_id}") => (
@@ -197,22 +197,42 @@ impl Params {
     }
 }
 
-/// `changed_since`: checked as yente checks it, then refused, since Tandem keeps no time of an
-/// entity's last change to filter on (answering unfiltered would mislead the client).
-fn refuse_changed_since(params: &Params) -> ApiResult<()> {
-    if let Some(value) = params.one("changed_since") {
-        let valid = tandem_core::value::PartialDate::parse(value).is_some();
+/// `changed_since`: `YYYY-MM-DD`, optionally `Thh`, `Thh:mm` or `Thh:mm:ss` (UTC, as yente).
+fn changed_since(params: &Params) -> ApiResult<Option<String>> {
+    let Some(value) = params.one("changed_since") else {
+        return Ok(None);
+    };
+    if !is_changed_since(value) {
         return Err(ApiError::bad_request(
             "changed_since",
-            if valid {
-                "changed_since is not supported by Tandem: it keeps no time of an entity's last change"
-                    .to_string()
-            } else {
-                format!("changed_since {value:?} is not a date (YYYY-MM-DD, optionally Thh:mm:ss)")
-            },
+            format!("changed_since {value:?} is not a date (YYYY-MM-DD, optionally Thh:mm:ss)"),
         ));
     }
-    Ok(())
+    Ok(Some(value.to_string()))
+}
+
+fn is_changed_since(value: &str) -> bool {
+    let two_digits = |part: &str, max: u32| {
+        part.len() == 2
+            && part.bytes().all(|b| b.is_ascii_digit())
+            && part.parse::<u32>().is_ok_and(|n| n <= max)
+    };
+    let (date, time) = match value.split_once('T') {
+        Some((date, time)) => (date, Some(time)),
+        None => (value, None),
+    };
+    let date_ok = matches!(date.split('-').collect::<Vec<_>>().as_slice(),
+        [year, month, day] if year.len() == 4
+            && year.bytes().all(|b| b.is_ascii_digit())
+            && two_digits(month, 12) && month != &"00"
+            && two_digits(day, 31) && day != &"00");
+    let time_ok = time.is_none_or(|time| {
+        let parts: Vec<&str> = time.split(':').collect();
+        (1..=3).contains(&parts.len())
+            && two_digits(parts[0], 23)
+            && parts[1..].iter().all(|p| two_digits(p, 59))
+    });
+    date_ok && time_ok
 }
 
 fn unprocessable(field: &str, detail: impl Into<String>) -> ApiError {
@@ -449,7 +469,7 @@ fn options_from(params: &Params) -> ApiResult<Options> {
             ),
         ));
     }
-    refuse_changed_since(params)?;
+    let changed_since = changed_since(params)?;
     let exclude_ids: HashSet<String> = params.all("exclude_entity_ids").into_iter().collect();
     if exclude_ids.len() > MAX_EXCLUDED {
         return Err(ApiError::bad_request(
@@ -478,6 +498,7 @@ fn options_from(params: &Params) -> ApiResult<Options> {
         exclude_schemata,
         topics: params.all("topics").into_iter().collect(),
         exclude_ids,
+        changed_since,
     })
 }
 
@@ -676,7 +697,7 @@ async fn search(
             format!("unknown schema {schema:?}"),
         ));
     }
-    refuse_changed_since(&params)?;
+    let changed_since = changed_since(&params)?;
     for filter in params.all("filter") {
         if !filter.contains(':') {
             return Err(ApiError::bad_request(
@@ -754,39 +775,30 @@ async fn search(
             .search_entities(&text, schema_filter, fetch, visible_ceiling(user.role))
             .await?
     };
-    // One result per id, merged across the datasets the user may see.
-    let mut merged: Vec<(Entity, Vec<String>, String, String)> = Vec::new();
+    // One result per id, merged across the datasets the user may see, in rank order.
+    let mut copies: Vec<Vec<tandem_store::StoredEntity>> = Vec::new();
     let mut position: HashMap<String, usize> = HashMap::new();
     for held in found {
         if !view::visible(user, &held) || held.entity.sensitivity == Sensitivity::Protected {
             continue;
         }
         match position.get(&held.entity.id) {
-            Some(&at) => {
-                let (entity, datasets, first, last) = &mut merged[at];
-                if entity.merge(&held.entity).is_ok() {
-                    datasets.push(held.dataset.clone());
-                    if held.first_seen < *first {
-                        *first = held.first_seen.clone();
-                    }
-                    if held.last_seen > *last {
-                        *last = held.last_seen.clone();
-                    }
-                }
-            }
+            Some(&at) => copies[at].push(held),
             None => {
-                position.insert(held.entity.id.clone(), merged.len());
-                merged.push((
-                    held.entity,
-                    vec![held.dataset],
-                    held.first_seen,
-                    held.last_seen,
-                ));
+                position.insert(held.entity.id.clone(), copies.len());
+                copies.push(vec![held]);
             }
         }
     }
+    let ids: Vec<&str> = position.keys().map(String::as_str).collect();
+    let changes = screening::LastChanges::read(state.store.as_ref(), Some(&ids)).await?;
+    let mut merged: Vec<(Entity, screening::Meta)> = copies
+        .iter()
+        .filter_map(|held| Some((view::merged(held)?, screening::Meta::of(held, &changes))))
+        .collect();
     let model = Model::get();
-    merged.retain(|(entity, datasets, _, _)| {
+    merged.retain(|(entity, meta)| {
+        let datasets = &meta.datasets;
         let schema_of = model.schema(&entity.schema);
         let in_scope = scope
             .as_ref()
@@ -809,6 +821,7 @@ async fn search(
             }
         };
         in_scope
+            && screening::changed_since(meta, changed_since.as_deref())
             && not_excluded
             && !exclude_schemata.contains(&entity.schema)
             && country_ok
@@ -819,26 +832,18 @@ async fn search(
     let relation = if total >= fetch as usize { "gte" } else { "eq" };
     let facet_input: Vec<(Entity, Vec<String>)> = merged
         .iter()
-        .map(|(e, d, _, _)| (e.clone(), d.clone()))
+        .map(|(e, meta)| (e.clone(), meta.datasets.clone()))
         .collect();
     let results: Vec<Value> = merged
-        .iter()
+        .iter_mut()
         .skip(offset)
         .take(limit)
-        .map(|(entity, datasets, first, last)| {
-            let target = snapshot
+        .map(|(entity, meta)| {
+            meta.target = snapshot
                 .as_ref()
                 .and_then(|s| s.meta.get(&entity.id))
                 .is_some_and(|m| m.target);
-            let meta = screening::Meta {
-                datasets: datasets.clone(),
-                first_seen: first.clone(),
-                last_seen: last.clone(),
-                sensitivity: entity.sensitivity,
-                owner: None,
-                target,
-            };
-            screening::entity_json(entity, &meta)
+            screening::entity_json(entity, meta)
         })
         .collect();
     Ok(Json(json!({
@@ -862,13 +867,14 @@ async fn entity(
     let user = &principal.user;
     let view::HeldEntity { held, entity, .. } =
         view::read_held(&state, user, &id, "api:yente.entities", remote).await?;
-    let meta = screening::Meta::of(&held);
-    let mut out = screening::entity_json(&entity, &meta);
     if !nested {
-        return Ok(Json(out));
+        let changes = screening::LastChanges::read(state.store.as_ref(), Some(&[&id])).await?;
+        let meta = screening::Meta::of(&held, &changes);
+        return Ok(Json(screening::entity_json(&entity, &meta)));
     }
     let neighbours = Neighbours::of(&state, user, &entity).await?;
     neighbours.audit(&state, user, "yente.entities").await?;
+    let mut out = screening::entity_json(&entity, &screening::Meta::of(&held, &neighbours.changes));
     let mut properties: Map<String, Value> = entity
         .properties
         .iter()
@@ -891,14 +897,19 @@ struct Neighbours {
     by_property: BTreeMap<String, Vec<Value>>,
     /// Protected neighbours shown: each is an audited read.
     protected: Vec<String>,
+    /// Last changes of the neighbours and of the entity itself.
+    changes: screening::LastChanges,
 }
+
+/// An entity merged across the datasets a user may see, and those datasets' copies.
+type Held = (Entity, Vec<tandem_store::StoredEntity>);
 
 impl Neighbours {
     async fn of(state: &AppState, user: &User, entity: &Entity) -> ApiResult<Neighbours> {
         let id = &entity.id;
         let schema = entity.schema();
-        let mut by_property: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-        let mut protected = Vec::new();
+        // (property, the neighbour as seen by this user, or the bare id when it is not).
+        let mut found: Vec<(String, Result<Held, String>)> = Vec::new();
         for (property, values) in &entity.properties {
             let is_reference = schema
                 .property(property)
@@ -906,20 +917,14 @@ impl Neighbours {
             if !is_reference {
                 continue;
             }
-            let mut inlined = Vec::new();
             for value in values {
-                let other = view::visible_entity(state, user, value).await?;
-                match view::merged(&other) {
-                    Some(o) => {
-                        if view::sensitivity_of(&other) == Sensitivity::Protected {
-                            protected.push(o.id.clone());
-                        }
-                        inlined.push(adjacent_json(&o, &other));
-                    }
-                    None => inlined.push(json!(value)),
-                }
+                let copies = view::visible_entity(state, user, value).await?;
+                let neighbour = match view::merged(&copies) {
+                    Some(other) => Ok((other, copies)),
+                    None => Err(value.clone()),
+                };
+                found.push((property.clone(), neighbour));
             }
-            by_property.insert(property.clone(), inlined);
         }
         let mut referencing: BTreeMap<String, Vec<tandem_store::StoredEntity>> = BTreeMap::new();
         for h in state.store.referencing(id).await? {
@@ -927,13 +932,10 @@ impl Neighbours {
                 referencing.entry(h.entity.id.clone()).or_default().push(h);
             }
         }
-        for (other_id, copies) in referencing {
+        for copies in referencing.into_values() {
             let Some(other) = view::merged(&copies) else {
                 continue;
             };
-            if view::sensitivity_of(&copies) == Sensitivity::Protected {
-                protected.push(other_id.clone());
-            }
             let other_schema = other.schema();
             for (property, values) in &other.properties {
                 let Some(prop) = other_schema.property(property) else {
@@ -948,16 +950,36 @@ impl Neighbours {
                     .clone()
                     .filter(|r| !r.is_empty())
                     .unwrap_or_else(|| format!("{}:{}", other.schema, property));
-                by_property
-                    .entry(reverse)
-                    .or_default()
-                    .push(adjacent_json(&other, &copies));
+                found.push((reverse, Ok((other.clone(), copies.clone()))));
             }
+        }
+        let mut ids: Vec<&str> = found
+            .iter()
+            .filter_map(|(_, n)| n.as_ref().ok().map(|(o, _)| o.id.as_str()))
+            .collect();
+        ids.push(id);
+        let changes = screening::LastChanges::read(state.store.as_ref(), Some(&ids)).await?;
+        let mut by_property: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        let mut protected = Vec::new();
+        for (property, neighbour) in found {
+            let value = match neighbour {
+                Ok((other, copies)) => {
+                    if view::sensitivity_of(&copies) == Sensitivity::Protected
+                        && !protected.contains(&other.id)
+                    {
+                        protected.push(other.id.clone());
+                    }
+                    screening::entity_json(&other, &screening::Meta::of(&copies, &changes))
+                }
+                Err(bare_id) => json!(bare_id),
+            };
+            by_property.entry(property).or_default().push(value);
         }
         Ok(Neighbours {
             entity_id: id.clone(),
             by_property,
             protected,
+            changes,
         })
     }
 
@@ -1025,7 +1047,7 @@ async fn adjacent(
         .filter(|(_, page)| page["total"]["value"] != json!(0))
         .collect();
     Ok(Json(json!({
-        "entity": screening::entity_json(&entity, &screening::Meta::of(&held)),
+        "entity": screening::entity_json(&entity, &screening::Meta::of(&held, &neighbours.changes)),
         "adjacent": pages,
     })))
 }
@@ -1057,11 +1079,6 @@ async fn adjacent_property(
     }
     neighbours.audit(&state, user, "yente.adjacent").await?;
     Ok(Json(neighbours.page(&property, limit, offset)))
-}
-
-fn adjacent_json(entity: &Entity, held: &[tandem_store::StoredEntity]) -> Value {
-    let meta = screening::Meta::of(held);
-    screening::entity_json(entity, &meta)
 }
 
 async fn algorithms() -> Json<Value> {

@@ -651,6 +651,8 @@ async fn yente_api(backend: Backend) {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // Versions are timed to the second: v3 must come after v2 for `changed_since` below.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     let summary = import_small(
         server.store.as_ref(),
         "v3",
@@ -670,6 +672,44 @@ async fn yente_api(backend: Backend) {
     )
     .await;
     assert_eq!(summary.added, 1);
+
+    // --- last_change and changed_since: v3 kept Zarko as v2 left him and added Kourouma -----
+    index_rebuilt(&api).await;
+    let versions = server.store.versions("test_watchlist").await.unwrap();
+    let (v2_at, v3_at) = (&versions[1].imported_at, &versions[2].imported_at);
+    assert!(v2_at < v3_at, "{versions:?}");
+    let (_, zarko_now) = api.get("/entities/tw-zarko").await;
+    assert_eq!(zarko_now["last_change"], v2_at.as_str(), "{zarko_now}");
+    assert_eq!(zarko_now["last_seen"], v3_at.as_str(), "{zarko_now}");
+    let both = json!({"queries": {
+        "z": {"schema": "Person", "properties": {"name": ["Zarko Vlatkovic"]}},
+        "k": {"schema": "Person", "properties": {"name": ["Amadou Testman Kourouma"]}}}});
+    let (status, since_v3, _) = api
+        .post(&format!("/match/default?changed_since={v3_at}"), &both)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{since_v3}");
+    assert!(find(&since_v3["responses"]["k"], "Kourouma").is_some(), "{since_v3}");
+    assert!(find(&since_v3["responses"]["z"], "Zarko").is_none(), "{since_v3}");
+    let day = &v2_at[..10];
+    let (_, since_day, _) = api
+        .post(&format!("/match/default?changed_since={day}"), &both)
+        .await;
+    assert!(find(&since_day["responses"]["z"], "Zarko").is_some(), "{since_day}");
+    let (_, searched) = api
+        .get(&format!("/search/default?q=Zarko&changed_since={v3_at}"))
+        .await;
+    assert_eq!(searched["total"]["value"], 0, "{searched}");
+    let (_, searched) = api
+        .get(&format!("/search/default?q=Kourouma&changed_since={v3_at}"))
+        .await;
+    assert!(find(&searched, "Kourouma").is_some(), "{searched}");
+    for bad in ["2024-13-01", "yesterday", "2024-05-03T25", "2024-05-03T10:61"] {
+        let (status, problem, _) = api
+            .post(&format!("/match/default?changed_since={bad}"), &both)
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {problem}");
+        assert_eq!(problem["field"], "changed_since");
+    }
     let report = tandem_server::monitor::after_import(server.store.as_ref(), &summary)
         .await
         .unwrap()

@@ -156,6 +156,15 @@ pub struct DatasetSummary {
     pub owner_organisation: Option<i64>,
 }
 
+/// When one dataset last changed one entity (see [`Store::last_changes`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastChange {
+    pub dataset: String,
+    pub entity_id: String,
+    /// ISO 8601, as `DatasetVersion::imported_at`.
+    pub at: String,
+}
+
 /// How an entity changed in one dataset version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -277,6 +286,10 @@ pub trait Store:
     /// The newest dataset version's id: it changes with every import that changed something,
     /// so a copy of the names index made at one value is current while it stays the same.
     async fn latest_version_id(&self) -> Result<Option<i64>>;
+    /// When entities last changed, per dataset: the import time of the newest version that
+    /// added or changed each (re-imports that kept it unchanged do not count). `None` asks for
+    /// every entity; ids of entities never stored are absent from the answer.
+    async fn last_changes(&self, entity_ids: Option<&[&str]>) -> Result<Vec<LastChange>>;
 
     // Organisations and users.
 

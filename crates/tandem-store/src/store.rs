@@ -18,7 +18,7 @@ use crate::security::{
     Session, User,
 };
 use crate::{
-    ChangeKind, DatasetSummary, DatasetVersion, EntityChange, ImportRequest, ImportSession, Job,
+    ChangeKind, DatasetSummary, DatasetVersion, EntityChange, ImportRequest, ImportSession, Job, LastChange,
     JobState, NameRow, NameTable, Result, Store, StoreError, StoredEntity, accounts, audit,
     maintenance, names,
 };
@@ -187,6 +187,13 @@ const SCHEMA_COUNTS: &str =
 const VERSIONS: &str = "SELECT dataset, version, source, imported_at, added, changed, removed, \
     entities FROM dataset_versions WHERE dataset = $1 ORDER BY id";
 const VERSION_ID: &str = "SELECT id FROM dataset_versions WHERE dataset = $1 AND version = $2";
+/// Driven from the versions, so that each (version, entity) pair is a primary-key lookup.
+const LAST_CHANGES_OF_IDS: &str = "SELECT v.dataset, c.entity_id, MAX(v.imported_at) \
+    FROM dataset_versions v JOIN entity_changes c ON c.version_id = v.id \
+    WHERE c.change <> 'removed' AND c.entity_id {ids} GROUP BY v.dataset, c.entity_id";
+const LAST_CHANGES: &str = "SELECT v.dataset, c.entity_id, MAX(v.imported_at) \
+    FROM entity_changes c JOIN dataset_versions v ON v.id = c.version_id \
+    WHERE c.change <> 'removed' GROUP BY v.dataset, c.entity_id";
 const CHANGES: &str =
     "SELECT entity_id, schema, change FROM entity_changes WHERE version_id = $1 ORDER BY entity_id";
 
@@ -703,6 +710,25 @@ impl Store for SqlStore {
         Ok(id)
     }
 
+    async fn last_changes(&self, entity_ids: Option<&[&str]>) -> Result<Vec<LastChange>> {
+        let rows: Vec<(String, String, String)> = match entity_ids {
+            Some(ids) => {
+                fetch_for_ids_pooled(&self.pool, self.dialect, LAST_CHANGES_OF_IDS, ids).await?
+            }
+            None => on_pool!(&self.pool, |pool| sqlx::query_as(LAST_CHANGES)
+                .fetch_all(pool)
+                .await?),
+        };
+        Ok(rows
+            .into_iter()
+            .map(|(dataset, entity_id, at)| LastChange {
+                dataset,
+                entity_id,
+                at,
+            })
+            .collect())
+    }
+
     async fn create_organisation(&self, name: &str, title: &str) -> Result<Organisation> {
         accounts::create_organisation(&self.pool, name, title).await
     }
@@ -812,12 +838,14 @@ impl Store for SqlStore {
 
     async fn reencrypt(&self) -> Result<u64> {
         let entities = maintenance::reencrypt(self, false).await?;
-        Ok(entities + crate::cases::reencrypt(self).await?)
+        let intelligence = crate::intelligence::reencrypt(self).await?;
+        Ok(entities + crate::cases::reencrypt(self).await? + intelligence)
     }
 
     async fn key_usage(&self) -> Result<BTreeMap<u32, u64>> {
         let mut usage = maintenance::key_usage(&self.pool).await?;
         crate::cases::add_key_usage(&self.pool, &mut usage).await?;
+        crate::intelligence::add_key_usage(&self.pool, &mut usage).await?;
         Ok(usage)
     }
 }

@@ -201,6 +201,29 @@ async fn a_new_version_reports_added_changed_kept_and_removed(h: &Harness) {
         store.changes("ds", "v9").await,
         Err(StoreError::NotFound(_))
     ));
+    // Last change: v2 for what it added or changed, v1 for what it only kept.
+    let at = |v: usize| versions[v].imported_at.clone();
+    let mut last = store
+        .last_changes(Some(&["a", "b", "e", "c", "nobody"]))
+        .await
+        .expect("last changes");
+    last.sort_by(|x, y| x.entity_id.cmp(&y.entity_id));
+    let last: Vec<(&str, &str, String)> = last
+        .iter()
+        .map(|l| (l.dataset.as_str(), l.entity_id.as_str(), l.at.clone()))
+        .collect();
+    assert_eq!(
+        last,
+        [
+            ("ds", "a", at(0)),
+            ("ds", "b", at(1)),
+            ("ds", "c", at(0)),
+            ("ds", "e", at(1)),
+        ],
+        "a removed entity keeps the time of its last change, not of its removal"
+    );
+    let every = store.last_changes(None).await.expect("last changes");
+    assert_eq!(every.len(), 5, "{every:?}");
     // A full import of nothing empties the dataset but keeps its history.
     let summary = import(store, request("ds", "v3", ImportMode::Full), []).await;
     assert_eq!((summary.removed, summary.entities), (3, 0));
