@@ -688,13 +688,22 @@ async fn yente_api(backend: Backend) {
         .post(&format!("/match/default?changed_since={v3_at}"), &both)
         .await;
     assert_eq!(status, StatusCode::OK, "{since_v3}");
-    assert!(find(&since_v3["responses"]["k"], "Kourouma").is_some(), "{since_v3}");
-    assert!(find(&since_v3["responses"]["z"], "Zarko").is_none(), "{since_v3}");
+    assert!(
+        find(&since_v3["responses"]["k"], "Kourouma").is_some(),
+        "{since_v3}"
+    );
+    assert!(
+        find(&since_v3["responses"]["z"], "Zarko").is_none(),
+        "{since_v3}"
+    );
     let day = &v2_at[..10];
     let (_, since_day, _) = api
         .post(&format!("/match/default?changed_since={day}"), &both)
         .await;
-    assert!(find(&since_day["responses"]["z"], "Zarko").is_some(), "{since_day}");
+    assert!(
+        find(&since_day["responses"]["z"], "Zarko").is_some(),
+        "{since_day}"
+    );
     let (_, searched) = api
         .get(&format!("/search/default?q=Zarko&changed_since={v3_at}"))
         .await;
@@ -703,7 +712,12 @@ async fn yente_api(backend: Backend) {
         .get(&format!("/search/default?q=Kourouma&changed_since={v3_at}"))
         .await;
     assert!(find(&searched, "Kourouma").is_some(), "{searched}");
-    for bad in ["2024-13-01", "yesterday", "2024-05-03T25", "2024-05-03T10:61"] {
+    for bad in [
+        "2024-13-01",
+        "yesterday",
+        "2024-05-03T25",
+        "2024-05-03T10:61",
+    ] {
         let (status, problem, _) = api
             .post(&format!("/match/default?changed_since={bad}"), &both)
             .await;
