@@ -606,6 +606,9 @@ pub struct ActorIntelligence {
     /// Quarter-level span of the events the testimony codes.
     pub first_quarter: Option<Quarter>,
     pub last_quarter: Option<Quarter>,
+    /// Country-level corridor of the testimony's events (`NG>NE>LY>IT`: recruitment, transit,
+    /// destination countries in that order), when it codes any.
+    pub corridor: Option<String>,
     /// Mentions left out and why (e.g. an alias equal to the speaker's name).
     pub dropped: Vec<String>,
 }
@@ -760,8 +763,164 @@ pub fn intelligence_from_testimony(
         },
         first_quarter: quarters.iter().min().copied(),
         last_quarter: quarters.iter().max().copied(),
+        corridor: corridor(&testimony.coding.events),
         dropped,
     })
+}
+
+/// Countries of the events by stage (recruitment, transit, destination), each once.
+fn corridor(events: &[StageEvent]) -> Option<String> {
+    let mut ordered: Vec<&StageEvent> = events.iter().collect();
+    ordered.sort_by_key(|e| e.stage);
+    let mut countries: Vec<String> = Vec::new();
+    for event in ordered {
+        let country = event.country.trim().to_uppercase();
+        let valid = country.len() == 2 && country.bytes().all(|b| b.is_ascii_uppercase());
+        if valid && !countries.contains(&country) {
+            countries.push(country);
+        }
+    }
+    (!countries.is_empty()).then(|| countries.join(">"))
+}
+
+/// A keyed blind reference of a case id: the intelligence side finds the links of a case
+/// (to erase them) without holding the case id itself.
+pub fn case_reference(intel_key: &[u8], case_id: &str) -> Result<String, TestimonyError> {
+    if intel_key.len() < 32 {
+        return Err(TestimonyError::ShortKey);
+    }
+    Ok(hex::encode(hmac_sha256(
+        intel_key,
+        format!("case\0{case_id}").as_bytes(),
+    )))
+}
+
+/// The id of a new actor first confirmed from mention `index` of the testimony with this
+/// reference. Keyed, so nobody without the key can tell which testimony it started from.
+pub fn new_actor_id(
+    intel_key: &[u8],
+    testimony_ref: &str,
+    index: u32,
+) -> Result<String, TestimonyError> {
+    if intel_key.len() < 32 {
+        return Err(TestimonyError::ShortKey);
+    }
+    let mac = hmac_sha256(
+        intel_key,
+        format!("confirmed-actor\0{testimony_ref}\0{index}").as_bytes(),
+    );
+    Ok(format!("act-{}", &hex::encode(mac)[..24]))
+}
+
+/// One confirmed mention of an actor: the mention's sanitised `Person` (from
+/// [`intelligence_from_testimony`]) and the quarter-level span and corridor of its testimony.
+/// `testimony_ref` tells independent testimonies apart; it never reaches the actor entity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MentionEvidence {
+    pub entity: Entity,
+    pub testimony_ref: String,
+    #[serde(default)]
+    pub first_quarter: Option<Quarter>,
+    #[serde(default)]
+    pub last_quarter: Option<Quarter>,
+    #[serde(default)]
+    pub corridor: Option<String>,
+}
+
+/// Properties of a mention that the actor entity takes over; anything else (ids, notes) is
+/// left behind, so no free text can ride along.
+const ACTOR_PROPERTIES: [&str; 7] = [
+    "phone",
+    "keywords",
+    "country",
+    "address",
+    ROLE_PROPERTY,
+    STAGE_PROPERTY,
+    "alias",
+];
+
+/// The `restricted` actor entity of all its confirmed mentions: names and aliases, phones,
+/// handles and role codes (keywords), town-level places, role and stage, the corridors, the
+/// number of independent testimonies and the first and last quarter mentioned. The caller
+/// decides whether analysts may see it yet (the §4.3 guard).
+pub fn promote_actor(
+    actor_id: &str,
+    evidence: &[MentionEvidence],
+) -> Result<Entity, TestimonyError> {
+    let invalid = |message: String| TestimonyError::Actor {
+        index: 0,
+        field: "id",
+        message,
+    };
+    if evidence.is_empty() {
+        return Err(invalid(format!(
+            "actor {actor_id} has no confirmed mention"
+        )));
+    }
+    let mut actor = Entity::new("Person", actor_id).map_err(|e| invalid(e.to_string()))?;
+    actor.sensitivity = Sensitivity::Restricted;
+    let mut names: Vec<String> = Vec::new();
+    for mention in evidence {
+        for name in mention
+            .entity
+            .get("name")
+            .iter()
+            .chain(mention.entity.get("alias"))
+        {
+            if !names.iter().any(|n| fold(n) == fold(name)) {
+                names.push(name.clone());
+            }
+        }
+    }
+    for (n, name) in names.iter().enumerate() {
+        actor.add_lenient(if n == 0 { "name" } else { "alias" }, name);
+    }
+    for mention in evidence {
+        for property in ACTOR_PROPERTIES.iter().filter(|p| **p != "alias") {
+            for value in mention.entity.get(property) {
+                if !actor.get(property).contains(value) {
+                    actor.add_lenient(property, value);
+                }
+            }
+        }
+        if let Some(corridor) = &mention.corridor {
+            actor.add_lenient("keywords", &format!("corridor:{corridor}"));
+        }
+    }
+    let mut testimonies: Vec<&str> = evidence.iter().map(|e| e.testimony_ref.as_str()).collect();
+    testimonies.sort_unstable();
+    testimonies.dedup();
+    actor.add_lenient("keywords", "source_kind:testimony");
+    actor.add_lenient("keywords", &format!("testimonies:{}", testimonies.len()));
+    let first = evidence.iter().filter_map(|e| e.first_quarter).min();
+    let last = evidence.iter().filter_map(|e| e.last_quarter).max();
+    if let Some(first) = first {
+        actor.add_lenient("keywords", &format!("first_mentioned:{first}"));
+    }
+    if let Some(last) = last {
+        actor.add_lenient("keywords", &format!("last_mentioned:{last}"));
+    }
+    Ok(actor)
+}
+
+/// The edge between two confirmed actors named in the same testimonies (`testimonies` of
+/// them). Its id depends only on the two actors, so both ends rebuild the same edge.
+pub fn co_mention_link(a: &str, b: &str, testimonies: u64) -> Result<Entity, TestimonyError> {
+    let (a, b) = if a <= b { (a, b) } else { (b, a) };
+    let digest = Sha256::digest(format!("co-mention\0{a}\0{b}").as_bytes());
+    let id = format!("tie-{}", &hex::encode(digest)[..24]);
+    let mut link = Entity::new("UnknownLink", id).map_err(|e| TestimonyError::Actor {
+        index: 0,
+        field: "id",
+        message: e.to_string(),
+    })?;
+    link.sensitivity = Sensitivity::Restricted;
+    link.add_lenient("subject", a);
+    link.add_lenient("object", b);
+    link.add_lenient("role", "mentioned together in testimonies");
+    link.add_lenient("keywords", "source_kind:testimony");
+    link.add_lenient("keywords", &format!("testimonies:{testimonies}"));
+    Ok(link)
 }
 
 /// Longer "aliases" are descriptions, and descriptions can carry details about the speaker.
@@ -895,4 +1054,139 @@ pub fn normalise_phone(raw: &str) -> Option<String> {
         return None;
     }
     Some(format!("+{digits}"))
+}
+
+#[cfg(test)]
+mod promotion_tests {
+    use super::*;
+
+    const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+    fn testimony(id: &str, alias: &str, phone: &str, quarter: u8) -> Testimony {
+        Testimony {
+            id: id.into(),
+            speaker_name: Some("Amina Speaker".into()),
+            given_on: Some("2025-01-02".into()),
+            account: Some("free text that must never leave".into()),
+            coding: TestimonyCoding {
+                source_type: SourceType::Survivor,
+                events: vec![
+                    StageEvent {
+                        stage: EventStage::Destination,
+                        country: "it".into(),
+                        admin1: None,
+                        quarter: Some(Quarter {
+                            year: 2024,
+                            quarter,
+                        }),
+                    },
+                    StageEvent {
+                        stage: EventStage::Recruitment,
+                        country: "NG".into(),
+                        admin1: None,
+                        quarter: Some(Quarter {
+                            year: 2023,
+                            quarter: 4,
+                        }),
+                    },
+                ],
+                recruiter_relation: None,
+                recruitment_channel: None,
+                recruitment_platform: None,
+                promises: Vec::new(),
+                fees_debt: FeesDebt::default(),
+                acceptable_risks: AcceptableRisks::default(),
+                coercion_onset: None,
+                means_of_control: Vec::new(),
+                exploitation: ExploitationCoding::default(),
+                actors: vec![ActorMention {
+                    role: PerpetratorRole::RecruiterOrIntermediary,
+                    aliases: vec![alias.into(), "Amina".into()],
+                    phones: vec![phone.into()],
+                    handles: vec![Handle {
+                        platform: "Telegram".into(),
+                        handle: "@Big_Boss".into(),
+                    }],
+                    places: vec![Place {
+                        town: "Kano".into(),
+                        country: "NG".into(),
+                    }],
+                    stage: Some(EventStage::Recruitment),
+                }],
+                preventive_support: Vec::new(),
+                exit: None,
+            },
+        }
+    }
+
+    fn evidence(t: &Testimony) -> MentionEvidence {
+        let intel = intelligence_from_testimony(t, KEY).unwrap();
+        MentionEvidence {
+            entity: intel.entities[0].clone(),
+            testimony_ref: intel.provenance.testimony_ref,
+            first_quarter: intel.first_quarter,
+            last_quarter: intel.last_quarter,
+            corridor: intel.corridor,
+        }
+    }
+
+    #[test]
+    fn an_actor_merges_its_mentions_and_counts_independent_testimonies() {
+        let a = evidence(&testimony("t1", "Big Boss", "+234 803 000 1111", 1));
+        let b = evidence(&testimony("t2", "Oga Boss", "+234 803 000 1111", 3));
+        assert_eq!(a.corridor.as_deref(), Some("NG>IT"));
+        let actor = promote_actor("act-1", &[a.clone(), b.clone(), a.clone()]).unwrap();
+        assert_eq!(actor.id, "act-1");
+        assert_eq!(actor.sensitivity, Sensitivity::Restricted);
+        assert_eq!(actor.get("name"), ["Big Boss"]);
+        assert_eq!(actor.get("alias"), ["Oga Boss"]);
+        assert_eq!(actor.get("phone"), ["+2348030001111"]);
+        let keywords = actor.get("keywords");
+        for expected in [
+            "handle:telegram:big_boss",
+            "testimonies:2",
+            "source_kind:testimony",
+            "first_mentioned:2023-Q4",
+            "last_mentioned:2024-Q3",
+            "corridor:NG>IT",
+        ] {
+            assert!(
+                keywords.iter().any(|k| k == expected),
+                "{expected}: {keywords:?}"
+            );
+        }
+        // Nothing about the person who testified, no testimony reference, no finer date.
+        let text = serde_json::to_string(&actor).unwrap();
+        for secret in [
+            "Amina",
+            "free text",
+            "2025-01-02",
+            a.testimony_ref.as_str(),
+            b.testimony_ref.as_str(),
+            "t1",
+        ] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert!(promote_actor("act-1", &[]).is_err());
+    }
+
+    #[test]
+    fn keyed_references_and_edges() {
+        let case = case_reference(KEY, "case-1").unwrap();
+        assert_eq!(case.len(), 64);
+        assert_ne!(case, case_reference(KEY, "case-2").unwrap());
+        assert_eq!(
+            case_reference(b"short", "case-1"),
+            Err(TestimonyError::ShortKey)
+        );
+        let id = new_actor_id(KEY, "ref", 0).unwrap();
+        assert!(id.starts_with("act-") && id.len() == 28);
+        assert_ne!(id, new_actor_id(KEY, "ref", 1).unwrap());
+        let ab = co_mention_link("act-a", "act-b", 2).unwrap();
+        let ba = co_mention_link("act-b", "act-a", 2).unwrap();
+        assert_eq!(ab.id, ba.id, "both ends build the same edge");
+        assert_eq!(ab.get("subject"), ["act-a"]);
+        assert_eq!(ab.get("object"), ["act-b"]);
+        assert_eq!(ab.sensitivity, Sensitivity::Restricted);
+    }
 }

@@ -202,8 +202,10 @@ fn route_table() -> Table {
         router: Router::new(),
         specs: Vec::new(),
     };
-    crate::catalogue_pages::routes(crate::protection::routes(crate::monitor::routes(
-        crate::screening_web::routes(crate::yente::routes(api::routes(pages::routes(table)))),
+    crate::intelligence::routes(crate::catalogue_pages::routes(crate::protection::routes(
+        crate::monitor::routes(crate::screening_web::routes(crate::yente::routes(
+            api::routes(pages::routes(table)),
+        ))),
     )))
 }
 

@@ -36,6 +36,10 @@ pub enum Action {
     Read,
     Write,
     Export,
+    /// Going ahead with a referral or transfer without the person's consent (vital interest,
+    /// child protection; spec §3.3). Meant for supervisors: no role of this installation holds
+    /// it, so the consent gates cannot be passed by anyone until such a role exists.
+    OverrideConsent,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -69,6 +73,7 @@ pub fn grant(role: UserRole, permission: Permission) -> Option<Scope> {
     match (role, permission.resource, permission.action) {
         // Administrators run the installation; they do not read victims' files.
         (Admin, Cases, _) => None,
+        (_, _, OverrideConsent) => None,
         (Admin, _, _) => Some(All),
 
         (Analyst, Entities | Screening | Jobs | Aggregates, Read | Export) => Some(All),
@@ -162,6 +167,22 @@ mod tests {
         assert_eq!(
             grant(UserRole::Caseworker, cases),
             Some(Scope::Organisation)
+        );
+    }
+
+    #[test]
+    fn nobody_overrides_consent() {
+        let override_ = Permission::new(Resource::Cases, Action::OverrideConsent);
+        for role in UserRole::ALL {
+            assert_eq!(grant(role, override_), None, "{role:?}");
+        }
+        // Case workers still work on cases; only the override is withheld.
+        assert!(
+            grant(
+                UserRole::Caseworker,
+                Permission::new(Resource::Cases, Action::Write)
+            )
+            .is_some()
         );
     }
 

@@ -26,7 +26,7 @@ use tandem_core::Sensitivity;
 use tandem_protect::answers::CooperationStatus;
 use tandem_protect::case::{
     CaseAction, CaseState, ConsentScope, Consents, Retention, RetentionPolicy, WorkflowError,
-    may_refer, transition,
+    transition,
 };
 use tandem_protect::identify::NonPunishmentFlag;
 use tandem_protect::interview::{
@@ -46,7 +46,6 @@ use tandem_store::cases::{
     NewCaseEvent, NewConsent, NewTestimony, TestimonyRecord,
 };
 use tandem_store::security::{AuditOutcome, NewAuditEntry};
-use tandem_store::{ImportMode, ImportRequest};
 
 use crate::app::{Access, AppState, Principal, RemoteAddr, Table};
 use crate::authz::{Action, Permission, Resource, may_see};
@@ -60,13 +59,12 @@ pub(crate) const READ_AGGREGATES: Access =
 pub(crate) const EXPORT_AGGREGATES: Access =
     Access::Needs(Permission::new(Resource::Aggregates, Action::Export));
 
-/// The dataset that holds the actors mentioned in testimonies (all `restricted`).
+/// The dataset that holds the confirmed actors of testimonies: `restricted` once past the
+/// §4.3 guard, held back as `protected` (visible to no role) until then (`intelligence.rs`).
 pub const INTELLIGENCE_DATASET: &str = "testimony_intelligence";
-/// The name of the protection secret that keys testimony references and actor ids.
-const INTELLIGENCE_SECRET: &str = "intelligence";
 
 pub(crate) fn routes(table: Table) -> Table {
-    crate::protection_pages::routes(table)
+    crate::referrals::routes(crate::protection_pages::routes(table))
         .api(Method::GET, "/api/v1/cases", READ_CASES, list_cases)
         .api(Method::POST, "/api/v1/cases", WRITE_CASES, create_case_api)
         .api(
@@ -93,12 +91,6 @@ pub(crate) fn routes(table: Table) -> Table {
             "/api/v1/cases/{id}/consents",
             WRITE_CASES,
             consent_api,
-        )
-        .api(
-            Method::POST,
-            "/api/v1/cases/{id}/referrals",
-            WRITE_CASES,
-            referral_api,
         )
         .api(
             Method::POST,
@@ -187,13 +179,6 @@ pub fn describe(method: &Method, path: &str) -> Option<(&'static str, Option<Val
                 "language": string, "lawful_basis": string}}),
             ),
         ),
-        ("POST", "/api/v1/cases/{id}/referrals") => (
-            "Refer the person to a service; refused without referral consent. Never depends on cooperation with authorities",
-            Some(
-                json!({"type": "object", "required": ["service_type"], "properties": {
-                "service_type": string, "provider": string, "note": string}}),
-            ),
-        ),
         ("POST", "/api/v1/cases/{id}/services") => (
             "Record a service given",
             Some(
@@ -217,7 +202,7 @@ pub fn describe(method: &Method, path: &str) -> Option<(&'static str, Option<Val
                 "properties": {"responses": responses}})),
         ),
         ("POST", "/api/v1/cases/{id}/testimonies") => (
-            "Code a testimony; with intelligence consent its actors are screened and stored as restricted intelligence without any link to the person",
+            "Code a testimony; with intelligence consent its actors are screened and wait for a protection officer to confirm them (see /api/v1/intelligence/mentions); nothing about the person leaves the case",
             Some(
                 json!({"type": "object", "required": ["coding"], "properties": {
                 "coding": {"type": "object", "description": "The testimony coding (spec §4.2)"},
@@ -238,7 +223,10 @@ pub fn describe(method: &Method, path: &str) -> Option<(&'static str, Option<Val
             "Anonymised release as CSV (`format` = ctdc or htcds), k ≥ 11 and l ≥ 2 (audited)",
             None,
         ),
-        _ => return None,
+        _ => {
+            return crate::referrals::describe(method, path)
+                .or_else(|| crate::intelligence::describe(method, path));
+        }
     })
 }
 
@@ -324,6 +312,8 @@ pub struct StoredTestimony {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IntelligenceLink {
     pub testimony_ref: String,
+    /// The sanitised mentions sent to protection officers for confirmation (per-testimony
+    /// ids; nothing reaches the entity graph before a confirmation, see `intelligence.rs`).
     pub entity_ids: Vec<String>,
     pub dropped: Vec<String>,
 }
@@ -759,6 +749,11 @@ pub async fn record_consent(
             },
         )
         .await?;
+    if scope == ConsentScope::Intelligence && !input.given {
+        // Withdrawn intelligence consent takes the case's testimonies out of every actor they
+        // named, as erasure does (spec §6.5).
+        crate::intelligence::erase_case_links(state, id).await?;
+    }
     audit_write(
         state,
         principal,
@@ -768,59 +763,6 @@ pub async fn record_consent(
         json!({"scope": scope, "given": input.given}),
     )
     .await
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct ReferralInput {
-    pub service_type: String,
-    #[serde(default)]
-    pub provider: Option<String>,
-    #[serde(default)]
-    pub note: Option<String>,
-}
-
-/// Records a referral, refused (409 `consent_required`) without the person's referral consent.
-/// Nothing here reads cooperation with authorities.
-pub async fn refer(
-    state: &AppState,
-    principal: &Principal,
-    remote: &Option<String>,
-    id: &str,
-    input: ReferralInput,
-) -> ApiResult<()> {
-    if input.service_type.trim().is_empty() {
-        return Err(ApiError::bad_request(
-            "service_type",
-            "name the kind of service (shelter, legal aid, …)",
-        ));
-    }
-    let file = read_case(state, principal, remote, id, "referral").await?;
-    if let Err(err) = may_refer(&consents_of(&file), None) {
-        state
-            .audit(
-                Some(&principal.user),
-                "case.referral",
-                Some(id.to_string()),
-                AuditOutcome::Denied,
-                json!({"reason": "no referral consent"}),
-                remote.clone(),
-            )
-            .await?;
-        return Err(workflow_error(err));
-    }
-    state
-        .store
-        .add_case_event(
-            id,
-            NewCaseEvent {
-                actor_user_id: principal.user.id,
-                kind: "referral".into(),
-                detail: json!({"service_type": input.service_type.trim(), "provider": input.provider,
-                    "note": input.note, "state": "pending"}),
-            },
-        )
-        .await?;
-    audit_write(state, principal, remote, "case.referral", id, json!({})).await
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -993,6 +935,9 @@ async fn erase_authorised(
     reason: &str,
 ) -> ApiResult<()> {
     let user = &principal.user;
+    // The case's testimonies stop counting for the actors they named (spec §6.5) before the
+    // case goes: a failure here leaves the case in place rather than orphaned links.
+    crate::intelligence::erase_case_links(state, &meta.id).await?;
     state
         .store
         .erase_case(
@@ -1111,10 +1056,11 @@ async fn screen_actors(
     (out, None)
 }
 
-/// Codes a testimony on a case. With the person's intelligence consent, the actors mentioned
-/// become `restricted` entities in [`INTELLIGENCE_DATASET`] that carry nothing about the person
-/// (`tandem_protect::testimony::intelligence_from_testimony`); the link back lives only in the
-/// sealed testimony.
+/// Codes a testimony on a case. With the person's intelligence consent, each actor mentioned
+/// becomes a pending mention that carries nothing about the person
+/// (`tandem_protect::testimony::intelligence_from_testimony`) and waits for a protection
+/// officer to confirm it (`intelligence.rs`); the link back lives only in the sealed testimony
+/// and the protected link table.
 pub async fn code_testimony(
     state: &AppState,
     principal: &Principal,
@@ -1131,42 +1077,28 @@ pub async fn code_testimony(
         coding: input.coding,
     };
     let (screening, screening_note) = screen_actors(state, &testimony.coding).await;
-    let intelligence = if file.has_consent(ConsentScope::Intelligence.as_str()) {
-        let key = state.store.protection_secret(INTELLIGENCE_SECRET).await?;
-        let intel = intelligence_from_testimony(&testimony, &key)
-            .map_err(|err| ApiError::bad_request("coding.actors", err.to_string()))?;
-        let entity_ids: Vec<String> = intel.entities.iter().map(|e| e.id.clone()).collect();
-        if !intel.entities.is_empty() {
-            let reference = &intel.provenance.testimony_ref;
-            let mut session = state
-                .store
-                .begin_import(ImportRequest {
-                    dataset: INTELLIGENCE_DATASET.into(),
-                    title: Some("Actors mentioned in testimonies (restricted)".into()),
-                    version: format!(
-                        "{}-{}",
-                        tandem_core::time::now_iso(),
-                        reference.get(..12).unwrap_or(reference)
-                    ),
-                    mode: ImportMode::Delta,
-                    sensitivity: Sensitivity::Restricted,
-                    source: format!("{}:{reference}", intel.provenance.source_kind),
-                    owner_organisation: None,
-                })
-                .await?;
-            for entity in intel.entities {
-                session.put(entity).await?;
-            }
-            session.commit().await?;
-        }
-        Some(IntelligenceLink {
-            testimony_ref: intel.provenance.testimony_ref,
-            entity_ids,
-            dropped: intel.dropped,
-        })
+    let intel = if file.has_consent(ConsentScope::Intelligence.as_str()) {
+        let key = state
+            .store
+            .protection_secret(crate::intelligence::INTELLIGENCE_SECRET)
+            .await?;
+        Some(
+            intelligence_from_testimony(&testimony, &key)
+                .map_err(|err| ApiError::bad_request("coding.actors", err.to_string()))?,
+        )
     } else {
         None
     };
+    let intelligence = intel.as_ref().map(|intel| IntelligenceLink {
+        testimony_ref: intel.provenance.testimony_ref.clone(),
+        entity_ids: intel
+            .entities
+            .iter()
+            .filter(|e| e.schema == "Person")
+            .map(|e| e.id.clone())
+            .collect(),
+        dropped: intel.dropped.clone(),
+    });
     let promoted = intelligence.as_ref().map_or(0, |i| i.entity_ids.len());
     let actors = testimony.coding.actors.len();
     let stored = StoredTestimony {
@@ -1185,6 +1117,17 @@ pub async fn code_testimony(
             },
         )
         .await?;
+    if let Some(intel) = &intel {
+        crate::intelligence::record_testimony(
+            state,
+            file.case.meta.organisation_id,
+            id,
+            record.id,
+            intel,
+            &stored.screening,
+        )
+        .await?;
+    }
     audit_write(
         state,
         principal,
@@ -1488,18 +1431,6 @@ async fn consent_api(
 ) -> ApiResult<StatusCode> {
     let input: ConsentInput = json_body(&body)?;
     record_consent(&state, &principal, &remote, &id, input).await?;
-    Ok(StatusCode::CREATED)
-}
-
-async fn referral_api(
-    State(state): State<AppState>,
-    principal: Principal,
-    RemoteAddr(remote): RemoteAddr,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> ApiResult<StatusCode> {
-    let input: ReferralInput = json_body(&body)?;
-    refer(&state, &principal, &remote, &id, input).await?;
     Ok(StatusCode::CREATED)
 }
 

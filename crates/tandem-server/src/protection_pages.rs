@@ -28,7 +28,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::pages::Chrome;
 use crate::protection::{
     self, CaseDetails, ConsentInput, DetailsInput, EXPORT_AGGREGATES, READ_AGGREGATES, READ_CASES,
-    ReferralInput, ServiceInput, StoredAssessment, StoredTestimony, TestimonyInput, WRITE_CASES,
+    ServiceInput, StoredAssessment, StoredTestimony, TestimonyInput, WRITE_CASES,
 };
 
 pub(crate) fn routes(table: Table) -> Table {
@@ -70,12 +70,6 @@ pub(crate) fn routes(table: Table) -> Table {
             "/cases/{id}/consent",
             WRITE_CASES,
             consent_form,
-        )
-        .page(
-            Method::POST,
-            "/cases/{id}/referral",
-            WRITE_CASES,
-            referral_form,
         )
         .page(
             Method::POST,
@@ -815,7 +809,7 @@ struct CasePage {
     actions: Vec<ActionView>,
     consents: Vec<ConsentView>,
     scopes: Vec<SelectOption>,
-    may_refer: bool,
+    referrals: crate::referrals::CasePanel,
     events: Vec<EventView>,
     assessments: Vec<AssessmentView>,
     testimonies: Vec<TestimonyView>,
@@ -873,11 +867,25 @@ fn event_text(kind: &str, detail: &Value) -> String {
             humanise(text("to"))
         ),
         "state" => format!("Registered as {}", humanise(text("to"))),
+        // A step of a referral or transfer (see referrals.rs): which one, and its new state.
+        "referral" | "transfer" if detail.get("action").is_some() => format!(
+            "{} #{}: {}",
+            humanise(kind),
+            detail.get("referral").and_then(Value::as_i64).unwrap_or(0),
+            text("state")
+        ),
+        "transfer" => format!("Transfer offered to {} ({})", text("to"), text("state")),
         "referral" => {
             let provider = text("provider");
+            let to = text("to");
             format!(
-                "Referral to {}{} ({})",
+                "Referral to {}{}{} ({})",
                 text("service_type"),
+                if to.is_empty() {
+                    String::new()
+                } else {
+                    format!(" at {to}")
+                },
                 if provider.is_empty() {
                     String::new()
                 } else {
@@ -895,6 +903,7 @@ fn event_text(kind: &str, detail: &Value) -> String {
 fn case_view(
     principal: &Principal,
     file: &CaseFile,
+    referrals: crate::referrals::CasePanel,
     error: Option<String>,
     notice: Option<String>,
 ) -> ApiResult<CasePage> {
@@ -1017,7 +1026,7 @@ fn case_view(
                 selected: false,
             })
             .collect(),
-        may_refer: file.has_consent(ConsentScope::Referral.as_str()),
+        referrals,
         events: file
             .events
             .iter()
@@ -1047,7 +1056,11 @@ fn notice_for(done: Option<&str>) -> Option<String> {
         match done? {
             "transition" => "The case moved on.",
             "consent" => "Consent recorded.",
-            "referral" => "Referral recorded.",
+            "referral" => "Referral sent: it is pending until the organisation accepts it.",
+            "transfer" => "Transfer offered: the case moves when the organisation accepts it.",
+            "revoke" => "Revoked.",
+            "hold" => "Legal hold placed: the case is not erased while it stands.",
+            "release" => "Legal hold lifted.",
             "service" => "Service recorded.",
             "details" => "Details saved.",
             "testimony" => "Testimony coded.",
@@ -1065,13 +1078,20 @@ async fn case_page(
     Query(query): Query<CaseQuery>,
 ) -> ApiResult<Response> {
     let file = protection::read_case(&state, &principal, &remote, &id, "view case").await?;
-    let page = case_view(&principal, &file, None, notice_for(query.done.as_deref()))?;
+    let referrals = crate::referrals::case_panel(&state, &principal, &file).await?;
+    let page = case_view(
+        &principal,
+        &file,
+        referrals,
+        None,
+        notice_for(query.done.as_deref()),
+    )?;
     Ok(render(StatusCode::OK, &page))
 }
 
 /// After a form on the case page: back to it with a notice, or the page again with the error
 /// (access refusals and missing cases stay errors of their own).
-async fn after_form(
+pub(crate) async fn after_form(
     state: &AppState,
     principal: &Principal,
     remote: &Option<String>,
@@ -1084,7 +1104,8 @@ async fn after_form(
         Err(err) if matches!(err.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND) => Err(err),
         Err(err) if err.status.is_client_error() => {
             let file = protection::read_case(state, principal, remote, id, "view case").await?;
-            let page = case_view(principal, &file, err.detail.clone(), None)?;
+            let referrals = crate::referrals::case_panel(state, principal, &file).await?;
+            let page = case_view(principal, &file, referrals, err.detail.clone(), None)?;
             Ok(render(err.status, &page))
         }
         Err(err) => Err(err),
@@ -1131,23 +1152,6 @@ async fn consent_form(
     };
     let outcome = protection::record_consent(&state, &principal, &remote, &id, input).await;
     after_form(&state, &principal, &remote, &id, outcome, "consent").await
-}
-
-async fn referral_form(
-    State(state): State<AppState>,
-    principal: Principal,
-    RemoteAddr(remote): RemoteAddr,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> ApiResult<Response> {
-    let form = form_map(&body);
-    let input = ReferralInput {
-        service_type: field(&form, "service_type").unwrap_or_default().to_string(),
-        provider: field(&form, "provider").map(str::to_string),
-        note: field(&form, "note").map(str::to_string),
-    };
-    let outcome = protection::refer(&state, &principal, &remote, &id, input).await;
-    after_form(&state, &principal, &remote, &id, outcome, "referral").await
 }
 
 async fn service_form(

@@ -362,7 +362,8 @@ async fn referral_and_transfer_need_consent(backend: Backend) {
     };
     let worker = f.token("caseworker").await;
     let id = f.interview(&worker, "labour").await;
-    let refer = json!({"service_type": "shelter", "provider": "Casa Accoglienza"});
+    let refer = json!({"service_type": "shelter", "provider": "Casa Accoglienza",
+        "to_organisation": "ngo-b"});
     let (status, problem) = f
         .post(
             &worker,
@@ -519,30 +520,25 @@ async fn the_database_holds_no_protected_plaintext(backend: Backend) {
     let (_, file) = f.get(&worker, &format!("/api/v1/cases/{id}")).await;
     assert_eq!(file["case"]["details"]["label"], NAME);
 
-    // The actor became restricted intelligence with nothing about the person.
-    let intel: Vec<_> = f
-        .store
-        .entity(
-            file["testimonies"][0]["coding"]["intelligence"]["entity_ids"][0]
-                .as_str()
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(intel.len(), 1);
-    let actor = &intel[0].entity;
-    assert_eq!(actor.sensitivity, tandem_core::Sensitivity::Restricted);
-    assert_eq!(actor.get("name"), ["Kofi Mensah-Broker"]);
-    let text = serde_json::to_string(&actor.properties).unwrap();
+    // The actor waits for a protection officer as a mention with nothing about the person
+    // (spec §4.3; the promotion and its guard are tested in tests/intelligence.rs).
+    let (status, pending) = f.get(&worker, "/api/v1/intelligence/mentions").await;
+    assert_eq!(status, StatusCode::OK, "{pending}");
+    let mention = &pending["mentions"][0];
+    assert_eq!(mention["caption"], "Kofi Mensah-Broker");
+    let text = mention.to_string();
     for secret in [NAME, "Zainab", ACCOUNT, &id] {
         assert!(!text.contains(secret), "{secret} in {text}");
     }
-    // The analyst sees the actor, not the case.
+    // Nothing reached the graph before a confirmation: the analyst finds nothing.
     let analyst = f.token("analyst").await;
+    let mention_id = file["testimonies"][0]["coding"]["intelligence"]["entity_ids"][0]
+        .as_str()
+        .unwrap();
     let (status, _) = f
-        .get(&analyst, &format!("/api/v1/entities/{}", actor.id))
+        .get(&analyst, &format!("/api/v1/entities/{mention_id}"))
         .await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(status, StatusCode::NOT_FOUND);
 
     let secrets = [NAME, "+39 333 765 4321", ACCOUNT];
     let found = |bytes: &[u8]| {
@@ -752,7 +748,11 @@ async fn the_web_forms_follow_the_same_rules(backend: Backend) {
     assert!(result.contains("DR-01"));
 
     // Referral before consent: refused on the case page, nothing recorded.
-    let refer = with_csrf(&[("service_type", "legal aid"), ("provider", "ASGI")]);
+    let refer = with_csrf(&[
+        ("service_type", "legal aid"),
+        ("provider", "ASGI"),
+        ("to_organisation", "ngo-b"),
+    ]);
     let refused = post(format!("/cases/{id}/referral"), refer.clone()).await;
     assert_eq!(refused.status(), StatusCode::CONFLICT);
     assert!(refused.text().await.unwrap().contains("referral consent"));

@@ -2,9 +2,12 @@
 //! assessments and coded testimonies ([`CaseStore`]).
 //!
 //! Everything that describes the person is sealed before it reaches the database: each row keeps
-//! one `body` column of JSON encrypted with the store's [`Keyring`](crate::crypto::Keyring),
-//! whose associated data names the table and the case, so a ciphertext moved to another case or
-//! table does not open. What stays in the clear is metadata that the workflow and the access
+//! one `body` column of JSON encrypted with the case's own data key ([`DataKey`]), which is
+//! stored only wrapped by the store's [`Keyring`](crate::crypto::Keyring) (envelope
+//! encryption, spec §6.3). The associated data names the table and the case, so a ciphertext
+//! moved to another case or table does not open. Rows written before data keys existed hold
+//! keyring ciphertext; they stay readable and move under the case's data key when the keys are
+//! rotated ([`reencrypt`]). What stays in the clear is metadata that the workflow and the access
 //! check need without decrypting anything: a random opaque case id, the owning organisation,
 //! the state, dates, the retention deadline, event kinds, consent scopes and the version and
 //! hash of the indicator catalogue an assessment used.
@@ -12,10 +15,12 @@
 //! The store keeps the content as JSON it does not interpret: what a case, an assessment or a
 //! testimony holds is the domain's business (`tandem-protect`), which this crate may not use.
 //!
-//! Erasure deletes the case's rows and appends a tombstone (case id, organisation, who, when,
-//! why; no content) to the audit log — first, so that no erasure ever goes unrecorded.
+//! Erasure appends a tombstone (case id, organisation, who, when, why; no content) to the audit
+//! log — first, so that no erasure ever goes unrecorded — then destroys the case's wrapped data
+//! key and deletes its rows (crypto-shredding, §6.5): a copy of the ciphertext kept anywhere
+//! no longer opens once the key row is gone.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use chacha20poly1305::XNonce;
@@ -23,7 +28,7 @@ use chacha20poly1305::aead::Generate;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::crypto::Keyring;
+use crate::crypto::{DataKey, Keyring, is_data_key_sealed};
 use crate::db::{Pool, on_pool};
 use crate::protect::Keys;
 use crate::security::{AuditEntry, NewAuditEntry};
@@ -172,6 +177,85 @@ pub struct CaseChange {
     pub event: Option<NewCaseEvent>,
 }
 
+/// A legal hold to place (spec §6.5).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewHold {
+    pub placed_by: i64,
+    /// Protected (it may name proceedings): sealed with the case's data key.
+    pub reason: String,
+    /// When the hold is to be looked at again (ISO text).
+    pub review_on: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HoldRecord {
+    pub id: i64,
+    pub case_id: String,
+    pub placed_by: i64,
+    pub placed_at: String,
+    pub review_on: String,
+    pub released_by: Option<i64>,
+    pub released_at: Option<String>,
+    /// `None` in listings that decrypt nothing.
+    pub reason: Option<String>,
+}
+
+impl HoldRecord {
+    pub fn is_active(&self) -> bool {
+        self.released_at.is_none()
+    }
+}
+
+/// A case in the retention review: why it is listed, without any protected content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetentionItem {
+    pub case: CaseMeta,
+    /// Past its retention deadline.
+    pub deadline_passed: bool,
+    /// The standing hold with the earliest review date, if any (reason left out).
+    pub hold: Option<HoldRecord>,
+    /// Past its deadline and not held: `erase --due` erases it.
+    pub erasable: bool,
+}
+
+/// A referral or transfer to record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewReferral {
+    /// `referral` (a service of another organisation) or `transfer` (ownership moves).
+    pub kind: String,
+    pub to_organisation_id: i64,
+    pub created_by: i64,
+    pub state: String,
+    /// Protected: only the fields the receiver needs; sealed with the case's data key.
+    pub detail: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReferralRecord {
+    pub id: i64,
+    pub case_id: String,
+    pub kind: String,
+    pub from_organisation_id: i64,
+    pub to_organisation_id: i64,
+    pub state: String,
+    pub created_by: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub decided_by: Option<i64>,
+    pub detail: Value,
+}
+
+/// A step of a referral's workflow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReferralChange {
+    pub from: String,
+    pub to: String,
+    pub by: i64,
+    /// Hands the case to the referral's receiving organisation (an accepted transfer).
+    pub move_case: bool,
+    pub event: NewCaseEvent,
+}
+
 #[async_trait]
 pub trait CaseStore: Send + Sync {
     /// Creates a case with a random id, and its first event (`state`, `{"to": state}`).
@@ -192,11 +276,44 @@ pub trait CaseStore: Send + Sync {
     async fn add_assessment(&self, id: &str, assessment: NewAssessment)
     -> Result<AssessmentRecord>;
     async fn add_testimony(&self, id: &str, testimony: NewTestimony) -> Result<TestimonyRecord>;
-    /// Appends `tombstone` to the audit log, then deletes every row of the case. The tombstone
-    /// must carry no content (the caller builds it: case id, organisation, reason).
+    /// Appends `tombstone` to the audit log, then destroys the case's data key and deletes every
+    /// row of the case. The tombstone must carry no content (the caller builds it: case id,
+    /// organisation, reason). Refused (`Invalid`) while a legal hold stands.
     async fn erase_case(&self, id: &str, tombstone: NewAuditEntry) -> Result<AuditEntry>;
-    /// Cases whose retention deadline is before `now` (ISO text), oldest deadline first.
+    /// Cases whose retention deadline is before `now` (ISO text) and that no legal hold keeps,
+    /// oldest deadline first.
     async fn cases_due_for_erasure(&self, now: &str) -> Result<Vec<CaseMeta>>;
+    /// Every case due for review at `now`: past its retention deadline (held or not), or under
+    /// a hold whose review date has come. Metadata only.
+    async fn retention_review(&self, now: &str) -> Result<Vec<RetentionItem>>;
+    /// Places a legal hold: the case is not erased for retention while the hold stands.
+    async fn place_hold(&self, id: &str, hold: NewHold) -> Result<HoldRecord>;
+    /// Lifts a hold; `Invalid` when it is already lifted, `NotFound` when unknown.
+    async fn release_hold(&self, hold_id: i64, released_by: i64) -> Result<HoldRecord>;
+    /// The holds of a case, oldest first, reasons decrypted.
+    async fn holds(&self, id: &str) -> Result<Vec<HoldRecord>>;
+    /// Records a referral or transfer of the case, with its event, in one transaction.
+    async fn create_referral(
+        &self,
+        id: &str,
+        referral: NewReferral,
+        event: NewCaseEvent,
+    ) -> Result<ReferralRecord>;
+    /// One referral or transfer, its shared details decrypted.
+    async fn referral(&self, referral_id: i64) -> Result<Option<ReferralRecord>>;
+    /// The referrals and transfers of a case, oldest first.
+    async fn case_referrals(&self, id: &str) -> Result<Vec<ReferralRecord>>;
+    /// Referrals and transfers sent by or to an organisation, newest first; metadata only
+    /// (`detail` is `null`: the list needs no decryption).
+    async fn organisation_referrals(&self, organisation_id: i64) -> Result<Vec<ReferralRecord>>;
+    /// Moves a referral from `change.from` to `change.to` (refused with `Invalid` when it is no
+    /// longer in `from`), writes the case event, and for an accepted transfer hands the case
+    /// to the receiving organisation — all in one transaction.
+    async fn update_referral(
+        &self,
+        referral_id: i64,
+        change: ReferralChange,
+    ) -> Result<ReferralRecord>;
     /// A 32-byte secret of the protection side (e.g. `intelligence`: the key of the opaque
     /// references from intelligence to testimonies), created at random on first use and kept
     /// sealed under the field-encryption keys.
@@ -214,17 +331,22 @@ enum Table {
     Consents,
     Assessments,
     Testimonies,
-    /// Not case data: sealed like it, with the secret's name in place of the case id.
+    Referrals,
+    Holds,
+    /// Not case data: sealed with the keyring itself, with the secret's name in place of the
+    /// case id.
     Secrets,
 }
 
 impl Table {
-    const ALL: [Table; 6] = [
+    const ALL: [Table; 8] = [
         Table::Cases,
         Table::Events,
         Table::Consents,
         Table::Assessments,
         Table::Testimonies,
+        Table::Referrals,
+        Table::Holds,
         Table::Secrets,
     ];
 
@@ -235,6 +357,8 @@ impl Table {
             Table::Consents => "case_consents",
             Table::Assessments => "case_assessments",
             Table::Testimonies => "case_testimonies",
+            Table::Referrals => "case_referrals",
+            Table::Holds => "case_holds",
             Table::Secrets => "protection_secrets",
         }
     }
@@ -267,15 +391,49 @@ fn seal_with(
     Ok((hex::encode(blob), i64::from(ring.active_id())))
 }
 
-fn open_text(ring: Option<&Keyring>, table: Table, case_id: &str, stored: &str) -> Result<String> {
-    let ring = ring.ok_or_else(key_needed)?;
+/// The `key_id` of rows sealed with their case's data key rather than directly by the keyring.
+const DATA_KEY_ID: i64 = 0;
+
+/// The associated data of a case's wrapped data key.
+fn key_associated(case_id: &str) -> Vec<u8> {
+    format!("tandem/case-key\0{case_id}").into_bytes()
+}
+
+/// Seals `value` with the case's data key; returns the stored text and [`DATA_KEY_ID`].
+fn seal_data(key: &DataKey, table: Table, case_id: &str, value: &Value) -> Result<(String, i64)> {
+    let text = serde_json::to_string(value)
+        .map_err(|err| StoreError::Invalid(format!("{}: {err}", table.name())))?;
+    let blob = key.encrypt(text.as_bytes(), &associated(table, case_id))?;
+    Ok((hex::encode(blob), DATA_KEY_ID))
+}
+
+/// Opens a body sealed either with the case's data key (`key`) or, written before data keys,
+/// with the keyring.
+fn open_text(
+    ring: Option<&Keyring>,
+    key: Option<&DataKey>,
+    table: Table,
+    case_id: &str,
+    stored: &str,
+) -> Result<String> {
     let blob = hex::decode(stored).map_err(|_| {
         StoreError::Corrupt(format!(
             "{} of case {case_id}: the body is not encrypted",
             table.name()
         ))
     })?;
-    let plain = ring.decrypt(&blob, &associated(table, case_id))?;
+    let plain = if is_data_key_sealed(&blob) {
+        let key = key.ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "{} of case {case_id}: the case's data key is gone (the case was erased)",
+                table.name()
+            ))
+        })?;
+        key.decrypt(&blob, &associated(table, case_id))?
+    } else {
+        let ring = ring.ok_or_else(key_needed)?;
+        ring.decrypt(&blob, &associated(table, case_id))?
+    };
     String::from_utf8(plain).map_err(|_| {
         StoreError::Corrupt(format!(
             "{} of case {case_id}: the decrypted body is not text",
@@ -284,8 +442,14 @@ fn open_text(ring: Option<&Keyring>, table: Table, case_id: &str, stored: &str) 
     })
 }
 
-fn open_with(ring: Option<&Keyring>, table: Table, case_id: &str, stored: &str) -> Result<Value> {
-    let text = open_text(ring, table, case_id, stored)?;
+fn open_with(
+    ring: Option<&Keyring>,
+    key: Option<&DataKey>,
+    table: Table,
+    case_id: &str,
+    stored: &str,
+) -> Result<Value> {
+    let text = open_text(ring, key, table, case_id, stored)?;
     serde_json::from_str(&text).map_err(|err| {
         StoreError::Corrupt(format!(
             "{} of case {case_id}: the decrypted body is not JSON: {err}",
@@ -298,8 +462,39 @@ fn seal(keys: &Keys, table: Table, case_id: &str, value: &Value) -> Result<(Stri
     keys.retrying(|ring| seal_with(ring, table, case_id, value))
 }
 
-fn open(keys: &Keys, table: Table, case_id: &str, stored: &str) -> Result<Value> {
-    keys.retrying(|ring| open_with(ring, table, case_id, stored))
+fn open(
+    keys: &Keys,
+    key: Option<&DataKey>,
+    table: Table,
+    case_id: &str,
+    stored: &str,
+) -> Result<Value> {
+    keys.retrying(|ring| open_with(ring, key, table, case_id, stored))
+}
+
+/// A wrapped data key as stored.
+#[derive(sqlx::FromRow)]
+struct KeyRow {
+    case_id: String,
+    wrapped: String,
+}
+
+fn unwrap_key(keys: &Keys, row: &KeyRow) -> Result<DataKey> {
+    let blob = hex::decode(&row.wrapped).map_err(|_| {
+        StoreError::Corrupt(format!("the data key of case {} is damaged", row.case_id))
+    })?;
+    keys.retrying(|ring| {
+        let ring = ring.ok_or_else(key_needed)?;
+        Ok(DataKey::unwrap(ring, &blob, &key_associated(&row.case_id))?)
+    })
+}
+
+fn wrap_key(keys: &Keys, key: &DataKey, case_id: &str) -> Result<(String, i64)> {
+    keys.retrying(|ring| {
+        let ring = ring.ok_or_else(key_needed)?;
+        let blob = key.wrap(ring, &key_associated(case_id))?;
+        Ok((hex::encode(blob), i64::from(ring.active_id())))
+    })
 }
 
 /// A secret's bytes as the JSON text its sealed body holds.
@@ -336,8 +531,8 @@ struct CaseRow {
 }
 
 impl CaseRow {
-    fn open(self, keys: &Keys) -> Result<CaseRecord> {
-        let details = open(keys, Table::Cases, &self.id, &self.body)?;
+    fn open(self, keys: &Keys, key: Option<&DataKey>) -> Result<CaseRecord> {
+        let details = open(keys, key, Table::Cases, &self.id, &self.body)?;
         Ok(CaseRecord {
             meta: CaseMeta {
                 id: self.id,
@@ -364,8 +559,8 @@ struct EventRow {
 }
 
 impl EventRow {
-    fn open(self, keys: &Keys) -> Result<CaseEvent> {
-        let detail = open(keys, Table::Events, &self.case_id, &self.body)?;
+    fn open(self, keys: &Keys, key: Option<&DataKey>) -> Result<CaseEvent> {
+        let detail = open(keys, key, Table::Events, &self.case_id, &self.body)?;
         Ok(CaseEvent {
             id: self.id,
             case_id: self.case_id,
@@ -389,8 +584,8 @@ struct ConsentRow {
 }
 
 impl ConsentRow {
-    fn open(self, keys: &Keys) -> Result<ConsentRecord> {
-        let detail = open(keys, Table::Consents, &self.case_id, &self.body)?;
+    fn open(self, keys: &Keys, key: Option<&DataKey>) -> Result<ConsentRecord> {
+        let detail = open(keys, key, Table::Consents, &self.case_id, &self.body)?;
         Ok(ConsentRecord {
             id: self.id,
             case_id: self.case_id,
@@ -415,8 +610,8 @@ struct AssessmentRow {
 }
 
 impl AssessmentRow {
-    fn open(self, keys: &Keys) -> Result<AssessmentRecord> {
-        let body = open(keys, Table::Assessments, &self.case_id, &self.body)?;
+    fn open(self, keys: &Keys, key: Option<&DataKey>) -> Result<AssessmentRecord> {
+        let body = open(keys, key, Table::Assessments, &self.case_id, &self.body)?;
         Ok(AssessmentRecord {
             id: self.id,
             case_id: self.case_id,
@@ -439,8 +634,8 @@ struct TestimonyRow {
 }
 
 impl TestimonyRow {
-    fn open(self, keys: &Keys) -> Result<TestimonyRecord> {
-        let coding = open(keys, Table::Testimonies, &self.case_id, &self.body)?;
+    fn open(self, keys: &Keys, key: Option<&DataKey>) -> Result<TestimonyRecord> {
+        let coding = open(keys, key, Table::Testimonies, &self.case_id, &self.body)?;
         Ok(TestimonyRecord {
             id: self.id,
             case_id: self.case_id,
@@ -450,6 +645,97 @@ impl TestimonyRow {
         })
     }
 }
+
+macro_rules! referral_columns {
+    () => {
+        "id, case_id, kind, from_organisation_id, to_organisation_id, state, created_by, \
+         created_at, updated_at, decided_by, body"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+struct ReferralRow {
+    id: i64,
+    case_id: String,
+    kind: String,
+    from_organisation_id: i64,
+    to_organisation_id: i64,
+    state: String,
+    created_by: i64,
+    created_at: String,
+    updated_at: String,
+    decided_by: Option<i64>,
+    body: String,
+}
+
+impl ReferralRow {
+    fn open(self, keys: &Keys, key: Option<&DataKey>) -> Result<ReferralRecord> {
+        let detail = open(keys, key, Table::Referrals, &self.case_id, &self.body)?;
+        let mut record = self.meta();
+        record.detail = detail;
+        Ok(record)
+    }
+
+    /// The record without decrypting its shared details.
+    fn meta(self) -> ReferralRecord {
+        ReferralRecord {
+            id: self.id,
+            case_id: self.case_id,
+            kind: self.kind,
+            from_organisation_id: self.from_organisation_id,
+            to_organisation_id: self.to_organisation_id,
+            state: self.state,
+            created_by: self.created_by,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            decided_by: self.decided_by,
+            detail: Value::Null,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct HoldRow {
+    id: i64,
+    case_id: String,
+    placed_by: i64,
+    placed_at: String,
+    review_on: String,
+    released_by: Option<i64>,
+    released_at: Option<String>,
+    body: String,
+}
+
+impl HoldRow {
+    /// The hold without its (sealed) reason.
+    fn meta(self) -> HoldRecord {
+        HoldRecord {
+            id: self.id,
+            case_id: self.case_id,
+            placed_by: self.placed_by,
+            placed_at: self.placed_at,
+            review_on: self.review_on,
+            released_by: self.released_by,
+            released_at: self.released_at,
+            reason: None,
+        }
+    }
+}
+
+const HOLD_BY_ID: &str = "SELECT id, case_id, placed_by, placed_at, review_on, released_by, \
+    released_at, body FROM case_holds WHERE id = $1";
+const HOLDS_OF: &str = "SELECT id, case_id, placed_by, placed_at, review_on, released_by, \
+    released_at, body FROM case_holds WHERE case_id = $1 ORDER BY id";
+const STANDING_HOLDS: &str = "SELECT id, case_id, placed_by, placed_at, review_on, released_by, \
+    released_at, body FROM case_holds WHERE released_at IS NULL ORDER BY review_on, id";
+/// Cases past their deadline, or under a standing hold due for review.
+const REVIEW: &str = concat!(
+    "SELECT ",
+    meta_columns!(),
+    " FROM cases c WHERE retention_until < $1 OR EXISTS (SELECT 1 FROM case_holds h \
+     WHERE h.case_id = c.id AND h.released_at IS NULL AND h.review_on < $1) \
+     ORDER BY retention_until, id"
+);
 
 const CASE_BY_ID: &str = concat!(
     "SELECT ",
@@ -476,7 +762,8 @@ const CASES_ALL: &str = concat!("SELECT ", meta_columns!(), ", body FROM cases O
 const DUE: &str = concat!(
     "SELECT ",
     meta_columns!(),
-    " FROM cases WHERE retention_until < $1 ORDER BY retention_until, id"
+    " FROM cases c WHERE retention_until < $1 AND NOT EXISTS (SELECT 1 FROM case_holds h \
+     WHERE h.case_id = c.id AND h.released_at IS NULL) ORDER BY retention_until, id"
 );
 
 const EVENTS_OF: &str = "SELECT id, case_id, at, actor_user_id, kind, body FROM case_events \
@@ -568,15 +855,97 @@ fn check_text(field: &str, value: &str) -> Result<()> {
 fn open_all<R, T>(
     rows: Vec<R>,
     keys: &Keys,
-    open: impl Fn(R, &Keys) -> Result<T>,
+    key: Option<&DataKey>,
+    open: impl Fn(R, &Keys, Option<&DataKey>) -> Result<T>,
 ) -> Result<Vec<T>> {
-    rows.into_iter().map(|row| open(row, keys)).collect()
+    rows.into_iter().map(|row| open(row, keys, key)).collect()
 }
 
+/// Opens rows of several cases, each with its own case's data key.
+fn open_each<R, T>(
+    rows: Vec<R>,
+    keys: &Keys,
+    data_keys: &HashMap<String, DataKey>,
+    case_of: impl Fn(&R) -> &str,
+    open: impl Fn(R, &Keys, Option<&DataKey>) -> Result<T>,
+) -> Result<Vec<T>> {
+    rows.into_iter()
+        .map(|row| {
+            let key = data_keys.get(case_of(&row));
+            open(row, keys, key)
+        })
+        .collect()
+}
+
+/// Every wrapped data key, or one organisation's (`$1`), with its case id.
+const KEYS_OF_ORG: &str = "SELECT k.case_id, k.wrapped FROM case_keys k \
+    JOIN cases c ON c.id = k.case_id WHERE ($1 IS NULL OR c.organisation_id = $1)";
+/// Creates a data key for an existing case that has none because it was written before data
+/// keys (its own row is still sealed by the keyring, `key_id` ≠ 0); inserts nothing for an
+/// unknown case, nor for one whose key was destroyed (a new key would not open its rows).
+const INSERT_KEY_IF_CASE: &str = "INSERT INTO case_keys (case_id, wrapped, key_id, created_at) \
+    SELECT id, $2, $3, $4 FROM cases WHERE id = $1 AND key_id <> 0 \
+    ON CONFLICT (case_id) DO NOTHING";
+
 impl SqlStore {
+    /// The case's data key, if it has one.
+    async fn data_key(&self, case_id: &str) -> Result<Option<DataKey>> {
+        let row: Option<KeyRow> = on_pool!(&self.pool, |pool| sqlx::query_as(
+            "SELECT case_id, wrapped FROM case_keys WHERE case_id = $1"
+        )
+        .bind(case_id)
+        .fetch_optional(pool)
+        .await?);
+        row.map(|row| unwrap_key(&self.keys, &row)).transpose()
+    }
+
+    /// The data keys of one organisation's cases (or all), by case id.
+    async fn data_keys(&self, organisation: Option<i64>) -> Result<HashMap<String, DataKey>> {
+        let rows: Vec<KeyRow> = on_pool!(&self.pool, |pool| sqlx::query_as(KEYS_OF_ORG)
+            .bind(organisation)
+            .fetch_all(pool)
+            .await?);
+        rows.into_iter()
+            .map(|row| Ok((row.case_id.clone(), unwrap_key(&self.keys, &row)?)))
+            .collect()
+    }
+
+    /// The case's data key, created (and wrapped) when a case from before data keys has none.
+    /// `NotFound` for an unknown case.
+    async fn ensure_data_key(&self, case_id: &str) -> Result<DataKey> {
+        if let Some(key) = self.data_key(case_id).await? {
+            return Ok(key);
+        }
+        let fresh = DataKey::generate();
+        let (wrapped, key_id) = wrap_key(&self.keys, &fresh, case_id)?;
+        let now = tandem_core::time::now_iso();
+        on_pool!(&self.pool, |pool| sqlx::query(INSERT_KEY_IF_CASE)
+            .bind(case_id)
+            .bind(&wrapped)
+            .bind(key_id)
+            .bind(&now)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        // Whoever inserted first, everyone uses the stored key.
+        match self.data_key(case_id).await? {
+            Some(key) => Ok(key),
+            None if self.case_meta(case_id).await?.is_some() => Err(StoreError::Corrupt(format!(
+                "case {case_id} has lost its data key: its records cannot be opened or added to"
+            ))),
+            None => Err(unknown_case(case_id)),
+        }
+    }
+
+    /// Seals a body of case `case_id` with its data key.
+    async fn seal_case(&self, table: Table, case_id: &str, value: &Value) -> Result<(String, i64)> {
+        let key = self.ensure_data_key(case_id).await?;
+        seal_data(&key, table, case_id, value)
+    }
+
     async fn insert_event(&self, id: &str, event: &NewCaseEvent, at: &str) -> Result<CaseEvent> {
         check_text("an event's kind", &event.kind)?;
-        let (body, key_id) = seal(&self.keys, Table::Events, id, &event.detail)?;
+        let (body, key_id) = self.seal_case(Table::Events, id, &event.detail).await?;
         let event_id: i64 = in_transaction!(&self.pool, |tx| {
             touch_case!(tx, id, at);
             sqlx::query_scalar(INSERT_EVENT)
@@ -624,9 +993,11 @@ impl SqlStore {
                 .fetch_all(pool)
                 .await?);
         let keys = &self.keys;
+        let data_keys = self.data_keys(organisation).await?;
         let mut files: BTreeMap<String, CaseFile> = BTreeMap::new();
         for row in cases {
-            let case = row.open(keys)?;
+            let key = data_keys.get(&row.id);
+            let case = row.open(keys, key)?;
             files.insert(
                 case.meta.id.clone(),
                 CaseFile {
@@ -639,22 +1010,34 @@ impl SqlStore {
             );
         }
         // Rows of cases created after the case list was read have no file to go to: skipped.
-        for event in open_all(events, keys, EventRow::open)? {
+        for event in open_each(events, keys, &data_keys, |r| &r.case_id, EventRow::open)? {
             if let Some(file) = files.get_mut(&event.case_id) {
                 file.events.push(event);
             }
         }
-        for consent in open_all(consents, keys, ConsentRow::open)? {
+        for consent in open_each(consents, keys, &data_keys, |r| &r.case_id, ConsentRow::open)? {
             if let Some(file) = files.get_mut(&consent.case_id) {
                 file.consents.push(consent);
             }
         }
-        for assessment in open_all(assessments, keys, AssessmentRow::open)? {
+        for assessment in open_each(
+            assessments,
+            keys,
+            &data_keys,
+            |r| &r.case_id,
+            AssessmentRow::open,
+        )? {
             if let Some(file) = files.get_mut(&assessment.case_id) {
                 file.assessments.push(assessment);
             }
         }
-        for testimony in open_all(testimonies, keys, TestimonyRow::open)? {
+        for testimony in open_each(
+            testimonies,
+            keys,
+            &data_keys,
+            |r| &r.case_id,
+            TestimonyRow::open,
+        )? {
             if let Some(file) = files.get_mut(&testimony.case_id) {
                 file.testimonies.push(testimony);
             }
@@ -668,6 +1051,12 @@ impl SqlStore {
 /// not have.
 macro_rules! delete_case_rows {
     ($tx:ident, $id:expr) => {
+        // The data key first: from here on nothing of the case opens, wherever a copy of its
+        // ciphertext lies.
+        sqlx::query("DELETE FROM case_keys WHERE case_id = $1")
+            .bind($id)
+            .execute(&mut *$tx)
+            .await?;
         for table in Table::ALL
             .iter()
             .filter(|t| !matches!(t, Table::Cases | Table::Secrets))
@@ -692,9 +1081,11 @@ impl CaseStore for SqlStore {
         check_text("a case's retention deadline", &case.retention_until)?;
         let id = new_case_id();
         let now = tandem_core::time::now_iso();
-        let (body, key_id) = seal(&self.keys, Table::Cases, &id, &case.details)?;
+        let data_key = DataKey::generate();
+        let (wrapped, wrapped_by) = wrap_key(&self.keys, &data_key, &id)?;
+        let (body, key_id) = seal_data(&data_key, Table::Cases, &id, &case.details)?;
         let first = serde_json::json!({"to": case.state});
-        let (event_body, event_key) = seal(&self.keys, Table::Events, &id, &first)?;
+        let (event_body, event_key) = seal_data(&data_key, Table::Events, &id, &first)?;
         in_transaction!(&self.pool, |tx| {
             let inserted = sqlx::query(INSERT_CASE)
                 .bind(&id)
@@ -716,6 +1107,16 @@ impl CaseStore for SqlStore {
                     _ => StoreError::Database(err),
                 });
             }
+            sqlx::query(
+                "INSERT INTO case_keys (case_id, wrapped, key_id, created_at) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&id)
+            .bind(&wrapped)
+            .bind(wrapped_by)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
             sqlx::query(INSERT_EVENT)
                 .bind(&id)
                 .bind(&now)
@@ -785,12 +1186,14 @@ impl CaseStore for SqlStore {
             .fetch_all(pool)
             .await?);
         let keys = &self.keys;
+        let data_key = self.data_key(id).await?;
+        let key = data_key.as_ref();
         Ok(Some(CaseFile {
-            case: row.open(keys)?,
-            events: open_all(events, keys, EventRow::open)?,
-            consents: open_all(consents, keys, ConsentRow::open)?,
-            assessments: open_all(assessments, keys, AssessmentRow::open)?,
-            testimonies: open_all(testimonies, keys, TestimonyRow::open)?,
+            case: row.open(keys, key)?,
+            events: open_all(events, keys, key, EventRow::open)?,
+            consents: open_all(consents, keys, key, ConsentRow::open)?,
+            assessments: open_all(assessments, keys, key, AssessmentRow::open)?,
+            testimonies: open_all(testimonies, keys, key, TestimonyRow::open)?,
         }))
     }
 
@@ -809,17 +1212,23 @@ impl CaseStore for SqlStore {
 
     async fn update_case(&self, id: &str, change: CaseChange) -> Result<CaseRecord> {
         let now = tandem_core::time::now_iso();
+        let data_key = match (&change.details, &change.event) {
+            (None, None) => None,
+            _ => Some(self.ensure_data_key(id).await?),
+        };
         let details = change
             .details
             .as_ref()
-            .map(|d| seal(&self.keys, Table::Cases, id, d))
+            .zip(data_key.as_ref())
+            .map(|(d, key)| seal_data(key, Table::Cases, id, d))
             .transpose()?;
         let event = change
             .event
             .as_ref()
-            .map(|e| {
+            .zip(data_key.as_ref())
+            .map(|(e, key)| {
                 check_text("an event's kind", &e.kind)?;
-                seal(&self.keys, Table::Events, id, &e.detail).map(|sealed| (e, sealed))
+                seal_data(key, Table::Events, id, &e.detail).map(|sealed| (e, sealed))
             })
             .transpose()?;
         if let Some(until) = &change.retention_until {
@@ -875,7 +1284,9 @@ impl CaseStore for SqlStore {
             .bind(id)
             .fetch_optional(pool)
             .await?);
-        row.ok_or_else(|| unknown_case(id))?.open(&self.keys)
+        let data_key = self.data_key(id).await?;
+        row.ok_or_else(|| unknown_case(id))?
+            .open(&self.keys, data_key.as_ref())
     }
 
     async fn add_case_event(&self, id: &str, event: NewCaseEvent) -> Result<CaseEvent> {
@@ -886,7 +1297,7 @@ impl CaseStore for SqlStore {
     async fn record_consent(&self, id: &str, consent: NewConsent) -> Result<ConsentRecord> {
         check_text("a consent's scope", &consent.scope)?;
         let now = tandem_core::time::now_iso();
-        let (body, key_id) = seal(&self.keys, Table::Consents, id, &consent.detail)?;
+        let (body, key_id) = self.seal_case(Table::Consents, id, &consent.detail).await?;
         let consent_id: i64 = in_transaction!(&self.pool, |tx| {
             touch_case!(tx, id, &now);
             sqlx::query_scalar(INSERT_CONSENT)
@@ -919,7 +1330,9 @@ impl CaseStore for SqlStore {
         check_text("the catalogue version", &assessment.catalogue_version)?;
         check_text("the catalogue hash", &assessment.catalogue_sha256)?;
         let now = tandem_core::time::now_iso();
-        let (body, key_id) = seal(&self.keys, Table::Assessments, id, &assessment.body)?;
+        let (body, key_id) = self
+            .seal_case(Table::Assessments, id, &assessment.body)
+            .await?;
         let assessment_id: i64 = in_transaction!(&self.pool, |tx| {
             touch_case!(tx, id, &now);
             sqlx::query_scalar(INSERT_ASSESSMENT)
@@ -946,7 +1359,9 @@ impl CaseStore for SqlStore {
 
     async fn add_testimony(&self, id: &str, testimony: NewTestimony) -> Result<TestimonyRecord> {
         let now = tandem_core::time::now_iso();
-        let (body, key_id) = seal(&self.keys, Table::Testimonies, id, &testimony.coding)?;
+        let (body, key_id) = self
+            .seal_case(Table::Testimonies, id, &testimony.coding)
+            .await?;
         let testimony_id: i64 = in_transaction!(&self.pool, |tx| {
             touch_case!(tx, id, &now);
             sqlx::query_scalar(INSERT_TESTIMONY)
@@ -974,6 +1389,20 @@ impl CaseStore for SqlStore {
         if tombstone.target.as_deref() != Some(id) {
             return Err(StoreError::Invalid(format!(
                 "the tombstone of case {id} must name it as its target"
+            )));
+        }
+        // A legal hold pauses every erasure (spec §6.5; GDPR Art. 17(3)(e)): it is lifted, with
+        // its own audit entry, before the case can go.
+        let held: Option<i64> = on_pool!(&self.pool, |pool| sqlx::query_scalar(
+            "SELECT id FROM case_holds WHERE case_id = $1 AND released_at IS NULL \
+             ORDER BY id LIMIT 1"
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await?);
+        if let Some(hold) = held {
+            return Err(StoreError::Invalid(format!(
+                "case {id} is under legal hold {hold}: lift the hold before erasing it"
             )));
         }
         // The tombstone first: a failure after it leaves the data and a record of the attempt
@@ -1007,6 +1436,307 @@ impl CaseStore for SqlStore {
             .await?))
     }
 
+    async fn retention_review(&self, now: &str) -> Result<Vec<RetentionItem>> {
+        let cases: Vec<CaseMeta> = on_pool!(&self.pool, |pool| sqlx::query_as(REVIEW)
+            .bind(now)
+            .fetch_all(pool)
+            .await?);
+        let holds: Vec<HoldRow> = on_pool!(&self.pool, |pool| sqlx::query_as(STANDING_HOLDS)
+            .fetch_all(pool)
+            .await?);
+        let mut standing: HashMap<String, HoldRecord> = HashMap::new();
+        for row in holds {
+            // Ordered by review date: the first is the one to look at soonest.
+            let hold = row.meta();
+            standing.entry(hold.case_id.clone()).or_insert(hold);
+        }
+        Ok(cases
+            .into_iter()
+            .map(|case| {
+                let hold = standing.remove(&case.id);
+                let deadline_passed = case.retention_until.as_str() < now;
+                RetentionItem {
+                    erasable: deadline_passed && hold.is_none(),
+                    deadline_passed,
+                    hold,
+                    case,
+                }
+            })
+            .collect())
+    }
+
+    async fn place_hold(&self, id: &str, hold: NewHold) -> Result<HoldRecord> {
+        check_text("a hold's reason", &hold.reason)?;
+        check_text("a hold's review date", &hold.review_on)?;
+        let now = tandem_core::time::now_iso();
+        let (body, key_id) = self
+            .seal_case(Table::Holds, id, &Value::String(hold.reason.clone()))
+            .await?;
+        let hold_id: i64 = in_transaction!(&self.pool, |tx| {
+            touch_case!(tx, id, &now);
+            sqlx::query_scalar(
+                "INSERT INTO case_holds (case_id, placed_by, placed_at, review_on, body, key_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(id)
+            .bind(hold.placed_by)
+            .bind(&now)
+            .bind(&hold.review_on)
+            .bind(&body)
+            .bind(key_id)
+            .fetch_one(&mut *tx)
+            .await?
+        });
+        Ok(HoldRecord {
+            id: hold_id,
+            case_id: id.to_string(),
+            placed_by: hold.placed_by,
+            placed_at: now,
+            review_on: hold.review_on,
+            released_by: None,
+            released_at: None,
+            reason: Some(hold.reason),
+        })
+    }
+
+    async fn release_hold(&self, hold_id: i64, released_by: i64) -> Result<HoldRecord> {
+        let now = tandem_core::time::now_iso();
+        let row: Option<HoldRow> = in_transaction!(&self.pool, |tx| {
+            let row: Option<HoldRow> = sqlx::query_as(HOLD_BY_ID)
+                .bind(hold_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(row) = &row {
+                if row.released_at.is_some() {
+                    return Err(StoreError::Invalid(format!(
+                        "hold {hold_id} was lifted already"
+                    )));
+                }
+                sqlx::query(
+                    "UPDATE case_holds SET released_by = $2, released_at = $3 WHERE id = $1",
+                )
+                .bind(hold_id)
+                .bind(released_by)
+                .bind(&now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(TOUCH)
+                    .bind(&row.case_id)
+                    .bind(&now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            row
+        });
+        let mut hold = row
+            .ok_or_else(|| StoreError::NotFound(format!("hold {hold_id}")))?
+            .meta();
+        hold.released_by = Some(released_by);
+        hold.released_at = Some(now);
+        Ok(hold)
+    }
+
+    async fn holds(&self, id: &str) -> Result<Vec<HoldRecord>> {
+        let rows: Vec<HoldRow> = on_pool!(&self.pool, |pool| sqlx::query_as(HOLDS_OF)
+            .bind(id)
+            .fetch_all(pool)
+            .await?);
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let key = self.data_key(id).await?;
+        rows.into_iter()
+            .map(|row| {
+                let reason = open(&self.keys, key.as_ref(), Table::Holds, id, &row.body)?;
+                let mut hold = row.meta();
+                hold.reason = Some(reason.as_str().unwrap_or_default().to_string());
+                Ok(hold)
+            })
+            .collect()
+    }
+
+    async fn create_referral(
+        &self,
+        id: &str,
+        referral: NewReferral,
+        event: NewCaseEvent,
+    ) -> Result<ReferralRecord> {
+        check_text("a referral's kind", &referral.kind)?;
+        check_text("a referral's state", &referral.state)?;
+        check_text("an event's kind", &event.kind)?;
+        let now = tandem_core::time::now_iso();
+        let key = self.ensure_data_key(id).await?;
+        let (body, key_id) = seal_data(&key, Table::Referrals, id, &referral.detail)?;
+        let (event_body, event_key) = seal_data(&key, Table::Events, id, &event.detail)?;
+        let (referral_id, from): (i64, i64) = in_transaction!(&self.pool, |tx| {
+            touch_case!(tx, id, &now);
+            let from: i64 = sqlx::query_scalar("SELECT organisation_id FROM cases WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+            let inserted = sqlx::query_scalar(
+                "INSERT INTO case_referrals (case_id, kind, from_organisation_id, \
+                 to_organisation_id, state, created_by, created_at, updated_at, body, key_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9) RETURNING id",
+            )
+            .bind(id)
+            .bind(&referral.kind)
+            .bind(from)
+            .bind(referral.to_organisation_id)
+            .bind(&referral.state)
+            .bind(referral.created_by)
+            .bind(&now)
+            .bind(&body)
+            .bind(key_id)
+            .fetch_one(&mut *tx)
+            .await;
+            let referral_id: i64 = match inserted {
+                Ok(referral_id) => referral_id,
+                Err(err) => {
+                    return Err(match err.as_database_error() {
+                        Some(db) if db.is_foreign_key_violation() => StoreError::NotFound(format!(
+                            "organisation {}",
+                            referral.to_organisation_id
+                        )),
+                        _ => StoreError::Database(err),
+                    });
+                }
+            };
+            sqlx::query(INSERT_EVENT)
+                .bind(id)
+                .bind(&now)
+                .bind(event.actor_user_id)
+                .bind(&event.kind)
+                .bind(&event_body)
+                .bind(event_key)
+                .fetch_one(&mut *tx)
+                .await?;
+            (referral_id, from)
+        });
+        Ok(ReferralRecord {
+            id: referral_id,
+            case_id: id.to_string(),
+            kind: referral.kind,
+            from_organisation_id: from,
+            to_organisation_id: referral.to_organisation_id,
+            state: referral.state,
+            created_by: referral.created_by,
+            created_at: now.clone(),
+            updated_at: now,
+            decided_by: None,
+            detail: referral.detail,
+        })
+    }
+
+    async fn referral(&self, referral_id: i64) -> Result<Option<ReferralRecord>> {
+        let row: Option<ReferralRow> = on_pool!(&self.pool, |pool| sqlx::query_as(concat!(
+            "SELECT ",
+            referral_columns!(),
+            " FROM case_referrals WHERE id = $1"
+        ))
+        .bind(referral_id)
+        .fetch_optional(pool)
+        .await?);
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let key = self.data_key(&row.case_id).await?;
+        row.open(&self.keys, key.as_ref()).map(Some)
+    }
+
+    async fn case_referrals(&self, id: &str) -> Result<Vec<ReferralRecord>> {
+        let rows: Vec<ReferralRow> = on_pool!(&self.pool, |pool| sqlx::query_as(concat!(
+            "SELECT ",
+            referral_columns!(),
+            " FROM case_referrals WHERE case_id = $1 ORDER BY id"
+        ))
+        .bind(id)
+        .fetch_all(pool)
+        .await?);
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let key = self.data_key(id).await?;
+        open_all(rows, &self.keys, key.as_ref(), ReferralRow::open)
+    }
+
+    async fn organisation_referrals(&self, organisation_id: i64) -> Result<Vec<ReferralRecord>> {
+        let rows: Vec<ReferralRow> = on_pool!(&self.pool, |pool| sqlx::query_as(concat!(
+            "SELECT ",
+            referral_columns!(),
+            " FROM case_referrals WHERE from_organisation_id = $1 OR to_organisation_id = $1 \
+             ORDER BY id DESC"
+        ))
+        .bind(organisation_id)
+        .fetch_all(pool)
+        .await?);
+        Ok(rows.into_iter().map(ReferralRow::meta).collect())
+    }
+
+    async fn update_referral(
+        &self,
+        referral_id: i64,
+        change: ReferralChange,
+    ) -> Result<ReferralRecord> {
+        check_text("a referral's state", &change.to)?;
+        check_text("an event's kind", &change.event.kind)?;
+        let case_id: Option<String> = on_pool!(&self.pool, |pool| sqlx::query_scalar(
+            "SELECT case_id FROM case_referrals WHERE id = $1"
+        )
+        .bind(referral_id)
+        .fetch_optional(pool)
+        .await?);
+        let case_id =
+            case_id.ok_or_else(|| StoreError::NotFound(format!("referral {referral_id}")))?;
+        let key = self.ensure_data_key(&case_id).await?;
+        let (event_body, event_key) =
+            seal_data(&key, Table::Events, &case_id, &change.event.detail)?;
+        let now = tandem_core::time::now_iso();
+        in_transaction!(&self.pool, |tx| {
+            let updated = sqlx::query(
+                "UPDATE case_referrals SET state = $3, decided_by = $4, updated_at = $5 \
+                 WHERE id = $1 AND state = $2",
+            )
+            .bind(referral_id)
+            .bind(&change.from)
+            .bind(&change.to)
+            .bind(change.by)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if updated == 0 {
+                return Err(StoreError::Invalid(format!(
+                    "referral {referral_id} is no longer {}: it changed meanwhile",
+                    change.from
+                )));
+            }
+            if change.move_case {
+                sqlx::query(
+                    "UPDATE cases SET organisation_id = (SELECT to_organisation_id \
+                     FROM case_referrals WHERE id = $1) WHERE id = $2",
+                )
+                .bind(referral_id)
+                .bind(&case_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            touch_case!(tx, &case_id, &now);
+            sqlx::query(INSERT_EVENT)
+                .bind(&case_id)
+                .bind(&now)
+                .bind(change.event.actor_user_id)
+                .bind(&change.event.kind)
+                .bind(&event_body)
+                .bind(event_key)
+                .fetch_one(&mut *tx)
+                .await?;
+        });
+        self.referral(referral_id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("referral {referral_id}")))
+    }
+
     async fn protection_secret(&self, name: &str) -> Result<Vec<u8>> {
         check_text("a secret's name", name)?;
         let read = || async {
@@ -1017,7 +1747,7 @@ impl CaseStore for SqlStore {
             .fetch_optional(pool)
             .await?);
             stored
-                .map(|body| open(&self.keys, Table::Secrets, name, &body))
+                .map(|body| open(&self.keys, None, Table::Secrets, name, &body))
                 .transpose()
         };
         if read().await?.is_none() {
@@ -1089,7 +1819,10 @@ fn reseal_sql(table: Table) -> String {
     )
 }
 
-/// Re-seals every case row that is not under the active key; returns how many.
+/// Brings every sealed case row up to date; returns how many rows it rewrote:
+/// wrapped data keys not under the active keyring key are re-wrapped, case rows still sealed
+/// directly by the keyring (written before data keys) move under their case's data key, and
+/// the protection secrets are re-sealed under the active key.
 pub(crate) async fn reencrypt(store: &SqlStore) -> Result<u64> {
     let Some(ring) = store.keys.current() else {
         return Err(StoreError::Invalid(
@@ -1097,16 +1830,23 @@ pub(crate) async fn reencrypt(store: &SqlStore) -> Result<u64> {
         ));
     };
     let active = i64::from(ring.active_id());
-    let mut resealed = 0u64;
+    let mut resealed = rewrap_data_keys(store, active).await?;
     for table in Table::ALL {
         let select = stale_page_sql(table);
         let update = reseal_sql(table);
+        // Case rows are stale while not under their data key; secrets while not under the
+        // active keyring key.
+        let fresh = if table == Table::Secrets {
+            active
+        } else {
+            DATA_KEY_ID
+        };
         let mut after = String::new();
         loop {
             let page: Vec<SealedRow> = on_pool!(&store.pool, |pool| sqlx::query_as(
                 sqlx::AssertSqlSafe(select.clone())
             )
-            .bind(active)
+            .bind(fresh)
             .bind(&after)
             .bind(REENCRYPT_BATCH)
             .fetch_all(pool)
@@ -1115,18 +1855,25 @@ pub(crate) async fn reencrypt(store: &SqlStore) -> Result<u64> {
                 break;
             };
             after = last.row_id.clone();
-            let sealed = page
-                .iter()
-                .map(|row| {
-                    store.keys.retrying(|ring| {
-                        let text = open_text(ring, table, &row.case_id, &row.body)?;
-                        let ring = ring.ok_or_else(key_needed)?;
-                        let blob =
-                            ring.encrypt(text.as_bytes(), &associated(table, &row.case_id))?;
-                        Ok((hex::encode(blob), i64::from(ring.active_id())))
-                    })
-                })
-                .collect::<Result<Vec<(String, i64)>>>()?;
+            let mut data_keys: HashMap<String, DataKey> = HashMap::new();
+            let mut sealed = Vec::with_capacity(page.len());
+            for row in &page {
+                if table == Table::Secrets {
+                    sealed.push(store.keys.retrying(|ring| {
+                        let value = open_with(ring, None, table, &row.case_id, &row.body)?;
+                        seal_with(ring, table, &row.case_id, &value)
+                    })?);
+                    continue;
+                }
+                if !data_keys.contains_key(&row.case_id) {
+                    let key = store.ensure_data_key(&row.case_id).await?;
+                    data_keys.insert(row.case_id.clone(), key);
+                }
+                let key = data_keys.get(&row.case_id);
+                let value = open(&store.keys, key, table, &row.case_id, &row.body)?;
+                let key = key.ok_or_else(|| unknown_case(&row.case_id))?;
+                sealed.push(seal_data(key, table, &row.case_id, &value)?);
+            }
             let written: u64 = in_transaction!(&store.pool, |tx| {
                 let mut written = 0;
                 for (row, (body, key_id)) in page.iter().zip(&sealed) {
@@ -1147,13 +1894,79 @@ pub(crate) async fn reencrypt(store: &SqlStore) -> Result<u64> {
     Ok(resealed)
 }
 
-/// Case rows per key id, added to `usage`.
+#[derive(sqlx::FromRow)]
+struct WrappedRow {
+    case_id: String,
+    wrapped: String,
+}
+
+/// Re-wraps every data key that is not under the active keyring key (the data keys stay the
+/// same, so no case row needs rewriting).
+async fn rewrap_data_keys(store: &SqlStore, active: i64) -> Result<u64> {
+    let mut rewrapped = 0u64;
+    let mut after = String::new();
+    loop {
+        let page: Vec<WrappedRow> = on_pool!(&store.pool, |pool| sqlx::query_as(
+            "SELECT case_id, wrapped FROM case_keys WHERE key_id <> $1 AND case_id > $2 \
+             ORDER BY case_id LIMIT $3"
+        )
+        .bind(active)
+        .bind(&after)
+        .bind(REENCRYPT_BATCH)
+        .fetch_all(pool)
+        .await?);
+        let Some(last) = page.last() else {
+            return Ok(rewrapped);
+        };
+        after = last.case_id.clone();
+        let wrapped = page
+            .iter()
+            .map(|row| {
+                let key = unwrap_key(
+                    &store.keys,
+                    &KeyRow {
+                        case_id: row.case_id.clone(),
+                        wrapped: row.wrapped.clone(),
+                    },
+                )?;
+                wrap_key(&store.keys, &key, &row.case_id)
+            })
+            .collect::<Result<Vec<(String, i64)>>>()?;
+        let written: u64 = in_transaction!(&store.pool, |tx| {
+            let mut written = 0;
+            for (row, (new, key_id)) in page.iter().zip(&wrapped) {
+                written += sqlx::query(
+                    "UPDATE case_keys SET wrapped = $2, key_id = $3 \
+                     WHERE case_id = $1 AND wrapped = $4",
+                )
+                .bind(&row.case_id)
+                .bind(new)
+                .bind(*key_id)
+                .bind(&row.wrapped)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            }
+            written
+        });
+        rewrapped += written;
+    }
+}
+
+/// Keyring keys in use by case data, added to `usage`: each wrapped data key counts once for
+/// the key that wrapped it, as do rows still sealed directly by the keyring.
 pub(crate) async fn add_key_usage(pool: &Pool, usage: &mut BTreeMap<u32, u64>) -> Result<()> {
-    for table in Table::ALL {
-        let sql = format!(
-            "SELECT key_id, COUNT(*) FROM {} GROUP BY key_id",
-            table.name()
-        );
+    let mut sources: Vec<String> = Table::ALL
+        .iter()
+        .map(|table| {
+            format!(
+                "SELECT key_id, COUNT(*) FROM {} WHERE key_id <> {DATA_KEY_ID} GROUP BY key_id",
+                table.name()
+            )
+        })
+        .collect();
+    sources.push("SELECT key_id, COUNT(*) FROM case_keys GROUP BY key_id".to_string());
+    for sql in sources {
         let rows: Vec<(i64, i64)> = on_pool!(pool, |pool| sqlx::query_as(sqlx::AssertSqlSafe(
             sql.clone()
         ))
@@ -1182,18 +1995,31 @@ mod tests {
         assert_eq!(key, 1);
         assert!(!stored.contains("Amina"));
         assert_eq!(
-            open_with(Some(&ring), Table::Cases, "case-1", &stored).unwrap(),
+            open_with(Some(&ring), None, Table::Cases, "case-1", &stored).unwrap(),
             value
         );
-        assert!(open_with(Some(&ring), Table::Cases, "case-2", &stored).is_err());
-        assert!(open_with(Some(&ring), Table::Events, "case-1", &stored).is_err());
+        assert!(open_with(Some(&ring), None, Table::Cases, "case-2", &stored).is_err());
+        assert!(open_with(Some(&ring), None, Table::Events, "case-1", &stored).is_err());
         assert!(matches!(
-            open_with(None, Table::Cases, "case-1", &stored),
+            open_with(None, None, Table::Cases, "case-1", &stored),
             Err(StoreError::Invalid(_))
         ));
         assert!(matches!(
-            open_with(Some(&ring), Table::Cases, "case-1", "{\"name\":1}"),
+            open_with(Some(&ring), None, Table::Cases, "case-1", "{\"name\":1}"),
             Err(StoreError::Corrupt(_))
+        ));
+        // Sealed with a data key: only that key opens it, in its place.
+        let key = DataKey::generate();
+        let (sealed, id) = seal_data(&key, Table::Events, "case-1", &value).unwrap();
+        assert_eq!(id, DATA_KEY_ID);
+        assert_eq!(
+            open_with(Some(&ring), Some(&key), Table::Events, "case-1", &sealed).unwrap(),
+            value
+        );
+        assert!(open_with(Some(&ring), Some(&key), Table::Cases, "case-1", &sealed).is_err());
+        assert!(matches!(
+            open_with(Some(&ring), None, Table::Events, "case-1", &sealed),
+            Err(StoreError::Corrupt(ref m)) if m.contains("erased")
         ));
     }
 

@@ -202,6 +202,98 @@ impl Keyring {
     }
 }
 
+/// A per-record data key (envelope encryption): random, stored only wrapped by the [`Keyring`]
+/// (the deployment's key-encryption keys), so destroying the wrapped copy makes every
+/// ciphertext it sealed unreadable (crypto-shredding) while the keyring stays in use.
+///
+/// Ciphertext layout: `TD1` · 24-byte nonce · ciphertext and tag. The `TD1` marker also enters
+/// the associated data, so a data-key ciphertext cannot pass for a keyring one or back.
+pub struct DataKey {
+    key: Key<XChaCha20Poly1305>,
+}
+
+impl fmt::Debug for DataKey {
+    // Never print key material.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DataKey(…)")
+    }
+}
+
+const DATA_MAGIC: &[u8; 3] = b"TD1";
+const DATA_HEADER: usize = 3 + 24;
+
+impl DataKey {
+    pub fn generate() -> DataKey {
+        DataKey {
+            key: Key::<XChaCha20Poly1305>::generate(),
+        }
+    }
+
+    /// The key sealed by the keyring's active key; `associated` names the record it belongs to.
+    pub fn wrap(&self, ring: &Keyring, associated: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        ring.encrypt(self.key.as_slice(), associated)
+    }
+
+    /// Opens what [`DataKey::wrap`] sealed.
+    pub fn unwrap(
+        ring: &Keyring,
+        wrapped: &[u8],
+        associated: &[u8],
+    ) -> Result<DataKey, CryptoError> {
+        let bytes = ring.decrypt(wrapped, associated)?;
+        let key = Key::<XChaCha20Poly1305>::try_from(bytes.as_slice())
+            .map_err(|_| CryptoError::Decrypt)?;
+        Ok(DataKey { key })
+    }
+
+    fn bound(associated: &[u8]) -> Vec<u8> {
+        let mut aad = associated.to_vec();
+        aad.push(0);
+        aad.extend_from_slice(DATA_MAGIC);
+        aad
+    }
+
+    pub fn encrypt(&self, plaintext: &[u8], associated: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let nonce = XNonce::generate();
+        let sealed = XChaCha20Poly1305::new(&self.key)
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext,
+                    aad: &DataKey::bound(associated),
+                },
+            )
+            .map_err(|_| CryptoError::Encrypt)?;
+        let mut out = Vec::with_capacity(DATA_HEADER + sealed.len());
+        out.extend_from_slice(DATA_MAGIC);
+        out.extend_from_slice(nonce.as_slice());
+        out.extend_from_slice(&sealed);
+        Ok(out)
+    }
+
+    pub fn decrypt(&self, blob: &[u8], associated: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        if !is_data_key_sealed(blob) {
+            return Err(CryptoError::NotEncrypted);
+        }
+        let nonce =
+            XNonce::try_from(&blob[3..DATA_HEADER]).map_err(|_| CryptoError::NotEncrypted)?;
+        XChaCha20Poly1305::new(&self.key)
+            .decrypt(
+                &nonce,
+                Payload {
+                    msg: &blob[DATA_HEADER..],
+                    aad: &DataKey::bound(associated),
+                },
+            )
+            .map_err(|_| CryptoError::Decrypt)
+    }
+}
+
+/// Whether `blob` was sealed by a [`DataKey`] (rather than directly by the keyring).
+pub fn is_data_key_sealed(blob: &[u8]) -> bool {
+    blob.len() >= DATA_HEADER + 16 && &blob[..3] == DATA_MAGIC
+}
+
 /// The id of the key that sealed `blob`, or `None` when it is not one of our ciphertexts.
 pub fn key_id_of(blob: &[u8]) -> Option<u32> {
     if blob.len() < HEADER + 16 || &blob[..3] != MAGIC {
@@ -265,6 +357,32 @@ mod tests {
         assert!(err.to_string().contains("keys.txt") && err.to_string().contains("line 1"));
         assert!(Keyring::parse("# nothing\n", "k").is_err());
         assert!(!format!("{ring:?}").contains(&ring.to_text()[120..140]));
+    }
+
+    #[test]
+    fn data_keys_are_wrapped_by_the_keyring_and_shred_with_it() {
+        let ring = Keyring::generate();
+        let key = DataKey::generate();
+        let wrapped = key.wrap(&ring, b"case-1").unwrap();
+        let blob = key.encrypt(b"Amina", b"case:1").unwrap();
+        assert!(is_data_key_sealed(&blob) && key_id_of(&blob).is_none());
+        let opened = DataKey::unwrap(&ring, &wrapped, b"case-1").unwrap();
+        assert_eq!(opened.decrypt(&blob, b"case:1").unwrap(), b"Amina");
+        assert!(opened.decrypt(&blob, b"case:2").is_err());
+        assert!(DataKey::unwrap(&ring, &wrapped, b"case-2").is_err());
+        // Without the wrapped key, neither the keyring nor another data key opens it.
+        assert!(ring.decrypt(&blob, b"case:1").is_err());
+        assert!(DataKey::generate().decrypt(&blob, b"case:1").is_err());
+        // Re-wrapping under a rotated keyring keeps the same data key.
+        let rotated = ring.rotated();
+        let rewrapped = DataKey::unwrap(&ring, &wrapped, b"case-1")
+            .unwrap()
+            .wrap(&rotated, b"case-1")
+            .unwrap();
+        assert_eq!(key_id_of(&rewrapped), Some(2));
+        let again = DataKey::unwrap(&rotated, &rewrapped, b"case-1").unwrap();
+        assert_eq!(again.decrypt(&blob, b"case:1").unwrap(), b"Amina");
+        assert!(!format!("{again:?}").contains(&hex::encode(again.key.as_slice())));
     }
 
     #[test]

@@ -29,6 +29,7 @@ mod codec;
 pub mod crypto;
 mod db;
 mod import;
+pub mod intelligence;
 mod maintenance;
 mod merge;
 mod names;
@@ -221,7 +222,12 @@ pub struct Job {
 
 #[async_trait]
 pub trait Store:
-    screening::ScreeningStore + cases::CaseStore + catalogue::CatalogueStore + Send + Sync
+    screening::ScreeningStore
+    + cases::CaseStore
+    + catalogue::CatalogueStore
+    + intelligence::IntelligenceStore
+    + Send
+    + Sync
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;

@@ -18,9 +18,9 @@ use crate::security::{
     Session, User,
 };
 use crate::{
-    ChangeKind, DatasetSummary, DatasetVersion, EntityChange, ImportRequest, ImportSession, Job, LastChange,
-    JobState, NameRow, NameTable, Result, Store, StoreError, StoredEntity, accounts, audit,
-    maintenance, names,
+    ChangeKind, DatasetSummary, DatasetVersion, EntityChange, ImportRequest, ImportSession, Job,
+    JobState, LastChange, NameRow, NameTable, Result, Store, StoreError, StoredEntity, accounts,
+    audit, maintenance, names,
 };
 
 /// Entities per page when streaming.

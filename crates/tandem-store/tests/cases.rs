@@ -253,10 +253,11 @@ async fn a_case_file_round_trips_and_stays_encrypted_at_rest(h: &Harness) {
     );
     assert_eq!(store.case_files(None).await.expect("files").len(), 1);
     assert_eq!(store.case_files(Some(org)).await.expect("files")[0], file);
-    // 1 case + 2 events + 2 consents + 1 assessment + 1 testimony, all under key 1.
+    // 1 case + 2 events + 2 consents + 1 assessment + 1 testimony, all sealed with the case's
+    // data key, which key 1 wraps: the keyring is used once.
     assert_eq!(
         store.key_usage().await.expect("usage"),
-        BTreeMap::from([(1, 7)])
+        BTreeMap::from([(1, 1)])
     );
 
     if let Some(path) = h.sqlite_path() {
@@ -353,7 +354,11 @@ async fn erasure_leaves_only_the_tombstone(h: &Harness) {
                 .collect::<Vec<_>>()
         })
         .collect();
-    assert_eq!(sealed.len(), 6, "one ciphertext per row of the case");
+    assert_eq!(
+        sealed.len(),
+        7,
+        "one ciphertext per row of the case, and its wrapped data key"
+    );
 
     let tombstone = NewAuditEntry {
         actor_user_id: Some(user),
@@ -420,9 +425,10 @@ async fn keys_rotate_over_case_records(h: &Harness) {
     for _ in 0..45 {
         ids.push(full_case(store, org, user).await);
     }
+    // The keyring wraps one data key per case; the case rows are sealed with those.
     assert_eq!(
         store.key_usage().await.expect("usage"),
-        BTreeMap::from([(1, 45 * 6)])
+        BTreeMap::from([(1, 45)])
     );
     let before = store.case_files(None).await.expect("files");
     let secret = store
@@ -447,10 +453,11 @@ async fn keys_rotate_over_case_records(h: &Harness) {
         .expect("keys")
         .rotated();
     let rotator = h.open_with(KeySource::Text(rotated.to_text())).await;
-    assert_eq!(rotator.reencrypt().await.expect("reencrypt"), 45 * 6 + 2);
+    // Rotation re-wraps the data keys (and re-seals the two secrets); no case row changes.
+    assert_eq!(rotator.reencrypt().await.expect("reencrypt"), 45 + 2);
     assert_eq!(
         rotator.key_usage().await.expect("usage"),
-        BTreeMap::from([(2, 45 * 6 + 2)])
+        BTreeMap::from([(2, 45 + 2)])
     );
     assert_eq!(rotator.reencrypt().await.expect("again"), 0);
     // Only the new key is needed now.

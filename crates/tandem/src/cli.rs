@@ -75,6 +75,23 @@ pub enum Command {
     /// Review, load and activate the indicator catalogue that identification uses.
     #[command(subcommand)]
     Catalogue(CatalogueCommand),
+    /// Retention of protection records: what is due for review or erasure, and erasure.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RetentionCommand {
+    /// Cases past their retention deadline, held or not, and legal holds due for review
+    /// (metadata only: nothing is decrypted).
+    Review,
+    /// Erase the cases past their deadline that no legal hold keeps: each data key is
+    /// destroyed, the rows deleted, and a tombstone stays in the audit log.
+    Erase {
+        /// Erase what is due now (required: erasure is never the default).
+        #[arg(long)]
+        due: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]

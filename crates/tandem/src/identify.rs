@@ -4,13 +4,74 @@
 //! consistent with trafficking") — never a legal label, never shown to the person.
 
 use anyhow::Context;
+use serde_json::json;
 use tandem_protect::catalogue::Catalogue;
 use tandem_protect::identify::{Assessment, DimensionStatus};
 use tandem_protect::{Answers, identify};
 
+use tandem_store::security::{AuditOutcome, NewAuditEntry};
+
 use crate::cli::{IdentifyArgs, Output};
 
-pub fn run(args: &IdentifyArgs, out: Output) -> anyhow::Result<()> {
+/// Runs the assessment and writes its audit entry (spec §3.4: every CLI command is audited)
+/// to the store at `db` — when there is one: identification creates no database of its own.
+/// The entry holds the catalogue used and the outcome, never an answer, a result or the
+/// answers file's name (which may name the person).
+pub async fn run_audited(db: &str, args: &IdentifyArgs, out: Output) -> anyhow::Result<()> {
+    let result = run(args, out);
+    let Some(store) = existing_store(db).await? else {
+        return result.map(|_| ());
+    };
+    let (outcome, detail) = match &result {
+        Ok(catalogue) => (
+            AuditOutcome::Ok,
+            json!({"catalogue": catalogue.id, "version": catalogue.version,
+                "sha256": catalogue.sha256}),
+        ),
+        Err(_) => (
+            AuditOutcome::Failed,
+            json!({"error": "the answers or the catalogue were refused"}),
+        ),
+    };
+    store
+        .audit(NewAuditEntry {
+            actor_user_id: None,
+            actor: format!(
+                "cli:{}",
+                std::env::var("USER").unwrap_or_else(|_| "cli".to_string())
+            ),
+            organisation_id: None,
+            action: "identify.run".into(),
+            target: None,
+            outcome,
+            detail,
+            remote_addr: None,
+        })
+        .await
+        .context("writing the audit entry of `identify`")?;
+    result.map(|_| ())
+}
+
+/// The store at `db` if it exists already (a SQLite file that is there, or a PostgreSQL
+/// server); `None` for a SQLite path with no file, so that nothing is created.
+async fn existing_store(db: &str) -> anyhow::Result<Option<Box<dyn tandem_store::Store>>> {
+    if let Some(rest) = db.strip_prefix("sqlite:") {
+        let path = rest.trim_start_matches("//");
+        let path = path.split('?').next().unwrap_or(path);
+        if path.is_empty() || path == ":memory:" || !std::path::Path::new(path).exists() {
+            return Ok(None);
+        }
+    }
+    let store = tandem_store::open(db)
+        .await
+        .map_err(|err| anyhow::anyhow!("cannot open the store to audit `identify`: {err}"))?;
+    Ok(Some(store))
+}
+
+pub fn run(
+    args: &IdentifyArgs,
+    out: Output,
+) -> anyhow::Result<tandem_protect::catalogue::CatalogueRef> {
     let loaded;
     let catalogue: &Catalogue = match &args.catalogue {
         Some(path) => {
@@ -33,7 +94,7 @@ pub fn run(args: &IdentifyArgs, out: Output) -> anyhow::Result<()> {
     } else {
         print_human(&assessment, catalogue);
     }
-    Ok(())
+    Ok(catalogue.reference())
 }
 
 fn print_human(assessment: &Assessment, catalogue: &Catalogue) {

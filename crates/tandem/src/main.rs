@@ -10,6 +10,7 @@ mod identify;
 mod import;
 mod inspect;
 mod progress;
+mod retention;
 mod screen;
 
 use std::process::ExitCode;
@@ -70,9 +71,10 @@ fn key_source(cli: &Cli) -> tandem_store::KeySource {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    // Identification is a pure computation over a file: it needs no store and stores nothing.
+    // Identification is a pure computation over a file: it creates no store and stores nothing
+    // of the answers; an existing store gets its audit entry.
     if let Command::Identify(args) = &cli.command {
-        return identify::run(args, cli::Output { json: cli.json });
+        return identify::run_audited(&cli.db, args, cli::Output { json: cli.json }).await;
     }
     let store: Arc<dyn tandem_store::Store> = Arc::from(
         tandem_store::open_with_keys(&cli.db, key_source(&cli))
@@ -97,7 +99,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(args) => demo::run(store.as_ref(), args, out).await,
         Command::Screen(args) => screen::run(store.as_ref(), args, out).await,
         Command::Eval(command) => eval::run(store.as_ref(), command, out).await,
-        Command::Identify(args) => identify::run(&args, out),
+        Command::Identify(args) => identify::run_audited(&cli.db, &args, out).await,
+        Command::Retention(command) => retention::run(store_ref, command, out).await,
         Command::Catalogue(command) => catalogue::run(store_ref, command, out).await,
     }
 }

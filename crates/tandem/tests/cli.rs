@@ -362,3 +362,219 @@ fn errors_are_sentences_not_panics() {
     assert!(!bad_db.status.success());
     assert!(String::from_utf8_lossy(&bad_db.stderr).contains("sqlite://"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// `tandem retention review|erase --due` and the audit of `tandem identify`, on both backends.
+
+fn tandem_in(dir: &Path, db: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tandem"))
+        .current_dir(dir)
+        .env_remove("TANDEM_KEYS")
+        .env("USER", "dpo")
+        .arg("--db")
+        .arg(db)
+        .arg("--key-file")
+        .arg(dir.join("tandem.key"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn tandem_json(dir: &Path, db: &str, args: &[&str]) -> Value {
+    let mut with_json = vec!["--json"];
+    with_json.extend_from_slice(args);
+    let output = tandem_in(dir, db, &with_json);
+    assert!(
+        output.status.success(),
+        "tandem {args:?} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+const HELD_REASON: &str = "proceedings the person chose to support, Testburg court";
+
+fn retention_and_identify_are_audited(dir: &Path, db: &str) {
+    use serde_json::json;
+    use tandem_store::cases::{NewCase, NewHold};
+    use tandem_store::security::{AuditFilter, NewUser, UserRole};
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let keys = tandem_store::KeySource::File(dir.join("tandem.key"));
+    let (due, held, active) = runtime.block_on(async {
+        let store = tandem_store::open_with_keys(db, keys.clone())
+            .await
+            .unwrap();
+        let org = store.create_organisation("ngo-r", "NGO R").await.unwrap();
+        let user = store
+            .create_user(NewUser {
+                username: "worker-r".into(),
+                display_name: "Worker".into(),
+                organisation_id: org.id,
+                role: UserRole::Caseworker,
+                password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+                must_change_password: false,
+            })
+            .await
+            .unwrap();
+        let mut ids = Vec::new();
+        for until in [
+            "2020-01-01T00:00:00",
+            "2020-02-01T00:00:00",
+            "2099-01-01T00:00:00",
+        ] {
+            let case = store
+                .create_case(NewCase {
+                    organisation_id: org.id,
+                    created_by: user.id,
+                    state: "closed".into(),
+                    retention_until: until.into(),
+                    details: json!({"name": "Ruth Testperson-Retained"}),
+                })
+                .await
+                .unwrap();
+            ids.push(case.meta.id);
+        }
+        store
+            .place_hold(
+                &ids[1],
+                NewHold {
+                    placed_by: user.id,
+                    reason: HELD_REASON.into(),
+                    review_on: "2099-06-01T00:00:00".into(),
+                },
+            )
+            .await
+            .unwrap();
+        (ids[0].clone(), ids[1].clone(), ids[2].clone())
+    });
+
+    // The review lists the due case and the held one, decrypting nothing.
+    let review = tandem_json(dir, db, &["retention", "review"]);
+    let items = review["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{review}");
+    assert_eq!(items[0]["case"]["id"], due.as_str());
+    assert_eq!(items[0]["erasable"], true);
+    assert_eq!(items[1]["case"]["id"], held.as_str());
+    assert_eq!(items[1]["erasable"], false);
+    assert_eq!(items[1]["hold"]["reason"], Value::Null);
+    assert!(!review.to_string().contains("Testburg"));
+    let human = tandem_in(dir, db, &["retention", "review"]);
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(text.contains("kept by legal hold"), "{text}");
+
+    // Erasure only when asked for, and only what is due and not held.
+    let refused = tandem_in(dir, db, &["retention", "erase"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--due"));
+    let erased = tandem_json(dir, db, &["retention", "erase", "--due"]);
+    assert_eq!(erased["erased"], json!([due.clone()]));
+    let again = tandem_json(dir, db, &["retention", "erase", "--due"]);
+    assert_eq!(again["erased"], json!([]));
+
+    // `identify` with a store: one audit entry, no answer in it.
+    let answers = dir.join("answers-of-ruth.json");
+    std::fs::write(
+        &answers,
+        r#"{"age_at_start": 31, "exploitation": ["labour"], "nationality": "GH",
+            "indicators": {"DR-01": "present", "EX-01": "present", "CD-01": "present"}}"#,
+    )
+    .unwrap();
+    let identified = tandem_in(dir, db, &["identify", "--answers", p(&answers)]);
+    assert!(identified.status.success());
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, r#"{"age_at_start": "x"}"#).unwrap();
+    assert!(
+        !tandem_in(dir, db, &["identify", "--answers", p(&bad)])
+            .status
+            .success()
+    );
+
+    runtime.block_on(async {
+        let store = tandem_store::open_with_keys(db, keys).await.unwrap();
+        assert!(store.case_meta(&due).await.unwrap().is_none());
+        assert!(store.case_meta(&held).await.unwrap().is_some());
+        assert!(store.case_meta(&active).await.unwrap().is_some());
+        let entries = |prefix: &'static str| {
+            let store = &store;
+            async move {
+                store
+                    .audit_entries(&AuditFilter {
+                        action_prefix: Some(prefix.to_string()),
+                        limit: 100,
+                        ..AuditFilter::default()
+                    })
+                    .await
+                    .unwrap()
+            }
+        };
+        let tombstones = entries("case.erase").await;
+        assert_eq!(tombstones.len(), 1);
+        assert_eq!(tombstones[0].entry.target.as_deref(), Some(due.as_str()));
+        assert_eq!(tombstones[0].entry.actor, "cli:dpo");
+        assert!(
+            !serde_json::to_string(&tombstones[0])
+                .unwrap()
+                .contains("Ruth")
+        );
+        assert_eq!(entries("retention.review").await.len(), 2);
+        assert_eq!(entries("retention.erase").await.len(), 2);
+        let identify = entries("identify.run").await;
+        assert_eq!(identify.len(), 2);
+        let text = serde_json::to_string(&identify).unwrap();
+        for leaked in ["GH", "DR-01", "ruth", "31"] {
+            assert!(
+                !text.contains(&format!("\"{leaked}\"")) && !text.contains("ruth"),
+                "{text}"
+            );
+        }
+        assert!(store.verify_audit().await.unwrap().intact);
+    });
+}
+
+#[test]
+fn retention_review_and_erase_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("tandem.db").display());
+    retention_and_identify_are_audited(dir.path(), &db);
+}
+
+#[test]
+fn retention_review_and_erase_postgres() {
+    let base = match std::env::var("TANDEM_TEST_POSTGRES") {
+        Ok(url) if url == "skip" => return,
+        Ok(url) => url,
+        Err(_) => {
+            panic!("TANDEM_TEST_POSTGRES is not set: source .ci/postgres.sh (or set it to `skip`)")
+        }
+    };
+    let name = format!("tandem_retention_cli_{}", std::process::id());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let db = runtime
+        .block_on(tandem_store::testing::create_postgres_database(
+            &base, &name,
+        ))
+        .unwrap();
+    drop(runtime);
+    let dir = tempfile::tempdir().unwrap();
+    retention_and_identify_are_audited(dir.path(), &db);
+}
+
+#[test]
+fn identify_without_a_store_creates_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let answers = dir.path().join("answers.json");
+    std::fs::write(
+        &answers,
+        r#"{"age_at_start": 31, "exploitation": ["labour"]}"#,
+    )
+    .unwrap();
+    let db = format!("sqlite://{}", dir.path().join("tandem.db").display());
+    let output = tandem_in(dir.path(), &db, &["identify", "--answers", p(&answers)]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!dir.path().join("tandem.db").exists());
+}
