@@ -2,9 +2,9 @@
 //! logic-v2). Each command prints a human summary to stderr and, with `--json FILE`, writes its
 //! figures for the report; some also write the inputs the Python side rescored.
 //!
-//!   bench_match pairs FILE.csv [--repeat N] [--json OUT]
-//!   bench_match perturb [--seed S] [--persons N] [--entities N] [--dump DIR] [--json OUT]
-//!   bench_match negatives FILE.csv [--qualifiers] [--top N] [--dump DIR] [--json OUT]
+//!   bench_match pairs FILE.csv [--repeat N] [--scores OUT] [--json OUT]
+//!   bench_match perturb [--seed S] [--persons N] [--entities N] [--show CLASS] [--dump DIR] [--json OUT]
+//!   bench_match negatives FILE.csv [--qualifiers] [--top N] [--show GROUP|all] [--scores OUT] [--dump DIR] [--json OUT]
 //!   bench_match batch FILE.csv [--json OUT]
 
 #[path = "../tests/common/mod.rs"]
@@ -21,6 +21,10 @@ use serde_json::json;
 use tandem_core::Entity;
 use tandem_match::eval::{self, Perturbation, PerturbationClass};
 use tandem_match::{CandidateIndex, IndexConfig, MatchConfig, Subject, screen_batch};
+
+// The allocator of the `tandem` binary, which screens in production.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 type Failure = Box<dyn std::error::Error>;
 
@@ -154,9 +158,16 @@ fn pairs(args: &Args) -> Result<(), Failure> {
         }
     }
     let us_scoring_only = clock.stop().0 * 1e6 / timed;
+    // `--scores FILE`: every pair's score in full, to check that an optimisation changed none.
+    if let Some(path) = args.value("--scores") {
+        let mut out = BufWriter::new(File::create(path)?);
+        for (q, c) in &subjects {
+            writeln!(out, "{:?}", tandem_match::score(q, c, &config, 0.7).score)?;
+        }
+    }
     let m = &report.overall;
     eprintln!(
-        "pairs: TP {} FP {} TN {} FN {} precision {:.3} recall {:.3} F1 {:.3}; {us_per_pair:.2} µs CPU a pair ({us_per_pair_wall:.2} µs wall; {us_scoring_only:.2} µs scoring pre-analysed names) [{checksum:.0}]",
+        "pairs: TP {} FP {} TN {} FN {} precision {:.3} recall {:.3} F1 {:.3}; {us_per_pair:.2} µs CPU a pair ({us_per_pair_wall:.2} µs wall; {us_scoring_only:.2} µs scoring pre-analysed names) [checksum {checksum:.9}]",
         m.tp, m.fp, m.tn, m.fn_, m.precision, m.recall, m.f1
     );
     write_json(
@@ -334,6 +345,37 @@ fn negatives(args: &Args) -> Result<(), Failure> {
     }
     for (q, c, s) in report.examples.iter().take(10) {
         eprintln!("    alert {s:.3}: {q} -> {c}");
+    }
+    // `--scores FILE`: each query's best score and candidate, to compare two builds.
+    if let Some(path) = args.value("--scores") {
+        let mut out = BufWriter::new(File::create(path)?);
+        for q in &queries {
+            let best = Subject::from_entity(&q.entity)
+                .ok()
+                .and_then(|s| index.screen(&s, &config, 0.7, 1).into_iter().next());
+            match best {
+                Some(hit) => writeln!(out, "{} {:?}", hit.entity_id, hit.score.score)?,
+                None => writeln!(out, "-")?,
+            }
+        }
+    }
+    // `--show GROUP` (or `all`) prints every alert of a script group with its name alignment.
+    if let Some(show) = args.value("--show") {
+        for q in queries.iter().filter(|q| show == "all" || q.group == show) {
+            let Ok(subject) = Subject::from_entity(&q.entity) else {
+                continue;
+            };
+            for hit in index.screen(&subject, &config, 0.7, 1) {
+                if let Some(name) = hit.score.explanations.get("name_match")
+                    && hit.score.is_match
+                {
+                    eprintln!(
+                        "  alert {} {:.3} {} -> {} | {}",
+                        q.group, hit.score.score, name.query, name.candidate, name.detail
+                    );
+                }
+            }
+        }
     }
     if let Some(dir) = args.value("--dump") {
         let top = args.number("--top", 50);

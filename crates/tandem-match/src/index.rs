@@ -530,7 +530,10 @@ impl CandidateIndex {
         self.candidates(query, count)
             .into_iter()
             .filter_map(|slot| self.slots.get(slot as usize)?.as_ref())
-            .filter(|indexed| score::schemata_compatible(&query.schema, &indexed.subject.schema))
+            .filter(|indexed| {
+                query.schema == indexed.subject.schema
+                    || score::schemata_compatible(&query.schema, &indexed.subject.schema)
+            })
             .map(|indexed| indexed.entity.id.as_str())
             .collect()
     }
@@ -554,7 +557,10 @@ impl CandidateIndex {
             .candidates(query, count)
             .into_iter()
             .filter_map(|slot| self.slots.get(slot as usize)?.as_ref())
-            .filter(|indexed| score::schemata_compatible(&query.schema, &indexed.subject.schema))
+            .filter(|indexed| {
+                query.schema == indexed.subject.schema
+                    || score::schemata_compatible(&query.schema, &indexed.subject.schema)
+            })
             .filter_map(|indexed| {
                 let result = score::score(query, &indexed.subject, config, threshold);
                 (result.score > 0.0).then(|| Hit {

@@ -6,10 +6,11 @@
 //! different families, disagree a little. Phrases are written in the lower-case ASCII word
 //! forms of [`crate::text`] (Cyrillic and Chinese forms as they transliterate).
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use serde::Serialize;
+
+use crate::hash::{FastMap, FastSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -70,16 +71,34 @@ pub struct LegalForm {
 /// A legal-form phrase: its words, code and family.
 type Phrase = (Vec<&'static str>, &'static str, Family);
 
+/// A long catalogue word with what the misspelling check needs of it, computed once.
+struct LongWord {
+    word: &'static str,
+    consonants: u32,
+    letters: [u8; 26],
+}
+
+/// How often each letter occurs in a lower-case ASCII word.
+fn letter_counts(word: &str) -> [u8; 26] {
+    let mut counts = [0u8; 26];
+    for b in word.bytes() {
+        if let Some(slot) = counts.get_mut(usize::from(b.wrapping_sub(b'a'))) {
+            *slot = slot.saturating_add(1);
+        }
+    }
+    counts
+}
+
 struct Catalogue {
     /// First word of a phrase → (phrase words, code, family), longest phrases first.
-    by_first: HashMap<&'static str, Vec<Phrase>>,
-    /// Every word of five letters or more in the catalogue, by its first two letters, for
+    by_first: FastMap<&'static str, Vec<Phrase>>,
+    /// Every word of five letters or more in the catalogue, once, shortest first, for
     /// misspelt forms (`Aktiengeselschaft`, `Joynt Stock Company`, `Compamy`).
-    long_words: HashMap<[u8; 2], Vec<&'static str>>,
+    long_words: Vec<LongWord>,
     /// Every word of the catalogue.
-    words: std::collections::HashSet<&'static str>,
+    words: FastSet<&'static str>,
     /// Long catalogue words by their canonical romanisation.
-    by_canon: HashMap<String, &'static str>,
+    by_canon: FastMap<String, &'static str>,
 }
 
 fn family(name: &str) -> Option<Family> {
@@ -98,7 +117,7 @@ fn family(name: &str) -> Option<Family> {
 fn catalogue() -> &'static Catalogue {
     static CATALOGUE_INDEX: OnceLock<Catalogue> = OnceLock::new();
     CATALOGUE_INDEX.get_or_init(|| {
-        let mut by_first: HashMap<&'static str, Vec<Phrase>> = HashMap::new();
+        let mut by_first: FastMap<&'static str, Vec<Phrase>> = FastMap::default();
         for line in CATALOGUE.lines().map(str::trim).filter(|l| !l.is_empty()) {
             let mut fields = line.split('|').map(str::trim);
             let (Some(code), Some(fam), Some(phrases)) =
@@ -117,29 +136,29 @@ fn catalogue() -> &'static Catalogue {
         for list in by_first.values_mut() {
             list.sort_by_key(|(words, _, _)| std::cmp::Reverse(words.len()));
         }
-        let mut long_words: HashMap<[u8; 2], Vec<&'static str>> = HashMap::new();
-        for list in by_first.values() {
-            for (words, _, _) in list {
-                for w in words {
-                    if w.len() >= 5
-                        && let [a, b, ..] = w.as_bytes()
-                    {
-                        let bucket = long_words.entry([*a, *b]).or_default();
-                        if !bucket.contains(w) {
-                            bucket.push(w);
-                        }
-                    }
-                }
-            }
-        }
+        let mut long: Vec<&'static str> = by_first
+            .values()
+            .flatten()
+            .flat_map(|(words, _, _)| words.iter().copied())
+            .filter(|w| w.len() >= 5)
+            .collect();
+        long.sort_unstable_by_key(|w| (w.len(), *w));
+        long.dedup();
+        let long_words = long
+            .iter()
+            .map(|&word| LongWord {
+                word,
+                consonants: crate::similarity::consonant_mask(word),
+                letters: letter_counts(word),
+            })
+            .collect();
         let words = by_first
             .values()
             .flatten()
             .flat_map(|(words, _, _)| words.iter().copied())
             .collect();
-        let by_canon = long_words
-            .values()
-            .flatten()
+        let by_canon = long
+            .iter()
             .map(|w| (crate::name::canonical(w), *w))
             .collect();
         Catalogue {
@@ -187,13 +206,45 @@ fn correct(word: &str) -> Option<&'static str> {
     if crate::lexicon::info(word) != crate::lexicon::WordInfo::default() {
         return None;
     }
-    let mut close = cat.long_words.values().flatten().filter(|w| {
-        **w != word
-            && w.len().abs_diff(word.len()) <= 2
-            && crate::similarity::fuzzy(word, w, false) > 0.0
-    });
-    let first = close.next()?;
-    close.all(|w| w == first).then_some(*first)
+    // The word must be within the edit budget of exactly one catalogue word (what
+    // `similarity::fuzzy` > 0 means). Two cheap bounds skip most of the catalogue before the
+    // edit distance runs: consonants one word has and the other lacks, and letter counts (in
+    // twentieths, a substitution costs at least 10 and changes two counts, an insertion or
+    // deletion at least 5 and changes one, a swap changes none: so the cost is at least 5 per
+    // count of difference).
+    let consonants = crate::similarity::consonant_mask(word);
+    let letters = letter_counts(word);
+    let mut found: Option<&'static str> = None;
+    // Only words within two letters of its length can be within budget.
+    let from = cat
+        .long_words
+        .partition_point(|w| w.word.len() + 2 < word.len());
+    let to = cat
+        .long_words
+        .partition_point(|w| w.word.len() <= word.len() + 2);
+    for long in cat.long_words.get(from..to).unwrap_or(&[]) {
+        let limit = crate::similarity::budget(word.len().max(long.word.len()));
+        if crate::similarity::consonant_bound(consonants, long.consonants) > limit {
+            continue;
+        }
+        let difference: u16 = letters
+            .iter()
+            .zip(long.letters.iter())
+            .fold(0u16, |sum, (a, b)| sum + u16::from(a.abs_diff(*b)));
+        if f32::from(difference) * 5.0 > limit * crate::similarity::UNIT {
+            continue;
+        }
+        if crate::similarity::edit_cost(word.as_bytes(), long.word.as_bytes(), false, limit)
+            .is_some()
+        {
+            if found.is_some() {
+                // Close to two catalogue words: no correction.
+                return None;
+            }
+            found = Some(long.word);
+        }
+    }
+    found
 }
 
 pub fn find(forms: &[&str]) -> Vec<Span> {

@@ -346,7 +346,8 @@ pub fn score(
     threshold: f64,
 ) -> MatchScore {
     let mut explanations = BTreeMap::new();
-    if !schemata_compatible(&query.schema, &candidate.schema) {
+    // Subjects carry schema names from the model, and a schema is compatible with itself.
+    if query.schema != candidate.schema && !schemata_compatible(&query.schema, &candidate.schema) {
         explanations.insert(
             "schema_mismatch",
             Explanation {

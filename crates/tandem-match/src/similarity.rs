@@ -72,7 +72,7 @@ fn is_vowel(c: u8) -> bool {
 }
 
 /// Costs are counted in twentieths so that the distance runs on small integers.
-const UNIT: f32 = 20.0;
+pub(crate) const UNIT: f32 = 20.0;
 
 /// Substitution costs, in twentieths, for lower-case ASCII letters and digits.
 fn substitution_table() -> &'static [[u8; 128]; 128] {
@@ -146,7 +146,12 @@ pub fn edit_cost(a: &[u8], b: &[u8], abjad: bool, budget: f32) -> Option<f32> {
         let ca = a[i - 1];
         let costs = &table[usize::from(ca & 0x7F)];
         rows[cur][0] = rows[back][0] + delete;
-        let mut row_min = rows[cur][0];
+        // The cheapest finish from cell (i, j) still needs one insertion or deletion per
+        // letter of length difference left: when no cell of the row can finish within the
+        // limit, no path can.
+        let left_a = n - i;
+        let finish = |j: usize| (left_a.abs_diff(m - j) as u16).saturating_mul(cheapest_indel);
+        let mut row_min = rows[cur][0].saturating_add(finish(0));
         for j in 1..=m {
             let cb = b[j - 1];
             let mut v = (rows[back][j - 1] + u16::from(costs[usize::from(cb & 0x7F)]))
@@ -156,7 +161,7 @@ pub fn edit_cost(a: &[u8], b: &[u8], abjad: bool, budget: f32) -> Option<f32> {
                 v = v.min(rows[two_back][j - 2] + 10);
             }
             rows[cur][j] = v;
-            row_min = row_min.min(v);
+            row_min = row_min.min(v.saturating_add(finish(j)));
         }
         if row_min > limit {
             return None;
@@ -192,7 +197,7 @@ pub fn consonant_mask(form: &str) -> u32 {
 
 /// A lower bound of the edit cost between two forms from their consonant sets: each consonant
 /// one has and the other lacks takes an edit of at least half a unit.
-fn consonant_bound(a: u32, b: u32) -> f32 {
+pub(crate) fn consonant_bound(a: u32, b: u32) -> f32 {
     if (a | b) & (1 << 31) != 0 {
         return 0.0;
     }
@@ -217,6 +222,13 @@ pub fn fuzzy(a: &str, b: &str, abjad: bool) -> f32 {
 
 /// Similarity of two forms' phonetic skeletons.
 pub const PHONETIC_SIMILARITY: f32 = 0.8;
+
+/// Similarity of two parts in different scripts whose skeletons agree.
+pub const CROSS_SCRIPT_PHONETIC: f32 = 0.75;
+
+/// Similarity of two parts whose skeletons agree but whose spellings are beyond the edit
+/// budget: that of a spelling at the edge of the budget.
+pub const BEYOND_BUDGET_PHONETIC: f32 = 0.6;
 
 fn phonetic(a: &Part, b: &Part, abjad: bool) -> f32 {
     // Short keys collide by chance (Olga and Oleg share ALK; Hein and هانيه share HN, Htet
@@ -335,7 +347,18 @@ fn form_similarity(a: &Part, b: &Part) -> (f32, How) {
     } else {
         fuzzy(&a.form, &b.form, abjad)
     };
-    let sound = if syllabic { 0.0 } else { phonetic(a, b, abjad) };
+    let mut sound = if syllabic { 0.0 } else { phonetic(a, b, abjad) };
+    if sound > 0.0 && a.script != b.script {
+        // Across scripts the skeleton is all the evidence there is: an abjad writes no short
+        // vowels and other scripts romanise by table, so the vowels that would tell
+        // Mahdian from Matnee are missing. A shared key counts less than a spelled match,
+        // however the transliteration happened to spell it.
+        sound = CROSS_SCRIPT_PHONETIC;
+    } else if sound > 0.0 && edit <= 0.0 {
+        // Within one script, sounding alike while spelled beyond the edit budget (Gozdur /
+        // Castro, Qarin / Grein) is as weak as a spelling at the edge of the budget.
+        sound = sound.min(BEYOND_BUDGET_PHONETIC);
+    }
     if sound > edit {
         (sound, How::Phonetic)
     } else {
