@@ -330,6 +330,29 @@ impl AppState {
             .map_err(ApiError::internal)
     }
 
+    /// Audits `user`'s refused `action` on `target` and answers with `refusal`: the one way
+    /// a handler turns someone away, so that no refusal goes unrecorded.
+    pub async fn refuse<T>(
+        &self,
+        user: &User,
+        action: &str,
+        target: &str,
+        detail: serde_json::Value,
+        remote: &Option<String>,
+        refusal: ApiError,
+    ) -> Result<T, ApiError> {
+        self.audit(
+            Some(user),
+            action,
+            Some(target.to_string()),
+            AuditOutcome::Denied,
+            detail,
+            remote.clone(),
+        )
+        .await?;
+        Err(refusal)
+    }
+
     /// Who is calling, if anyone: a valid, unrevoked bearer token or a live session.
     async fn identify(&self, headers: &HeaderMap) -> Result<Option<(User, Credential)>, ApiError> {
         let now = tandem_core::time::now_iso();
@@ -539,7 +562,8 @@ async fn check_csrf(
     }
 }
 
-fn form_field(body: &[u8], name: &str) -> Option<String> {
+/// The first value of `name` in a form body.
+pub fn form_field(body: &[u8], name: &str) -> Option<String> {
     serde_urlencoded_pairs(body)
         .into_iter()
         .find_map(|(k, v)| (k == name).then_some(v))

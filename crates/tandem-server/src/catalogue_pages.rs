@@ -1194,10 +1194,8 @@ async fn render_page(
         .as_ref()
         .map(|c| c.catalogue.clone())
         .or(active_catalogue);
-    let mut chrome = crate::screening_web::chrome(principal, "catalogue");
-    chrome.notice = input.notice;
     let page = CataloguePage {
-        chrome,
+        chrome: Chrome::new(Some(principal), "catalogue").with_notice(input.notice),
         active: active_view,
         active_error,
         versions,

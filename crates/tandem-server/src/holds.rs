@@ -13,9 +13,10 @@ use serde_json::{Value, json};
 use tandem_store::cases::{HoldRecord, NewHold};
 use tandem_store::security::AuditOutcome;
 
-use crate::app::{AppState, Principal, RemoteAddr, Table, serde_urlencoded_pairs};
+use crate::app::{AppState, Principal, RemoteAddr, Table, form_field};
 use crate::error::{ApiError, ApiResult};
-use crate::protection::{READ_CASES, WRITE_CASES, authorise_case};
+use crate::openapi::{object, string};
+use crate::protection::{READ_CASES, WRITE_CASES, authorise_case, iso_date};
 
 pub(crate) fn routes(table: Table) -> Table {
     table
@@ -55,10 +56,10 @@ pub fn describe(method: &Method, path: &str) -> Option<(&'static str, Option<Val
         ),
         ("POST", "/api/v1/cases/{id}/holds") => (
             "Place a legal hold: the case is not erased for retention while it stands",
-            Some(
-                json!({"type": "object", "required": ["reason", "review_on"], "properties": {
-                "reason": {"type": "string"}, "review_on": {"type": "string", "format": "date"}}}),
-            ),
+            Some(object(
+                &["reason", "review_on"],
+                json!({"reason": string(), "review_on": {"type": "string", "format": "date"}}),
+            )),
         ),
         ("POST", "/api/v1/cases/{id}/holds/{hid}/release") => ("Lift a legal hold", None),
         _ => return None,
@@ -74,24 +75,7 @@ struct HoldInput {
 
 /// `YYYY-MM-DD` (or full ISO text) in the future, as ISO text.
 fn review_date(value: &str) -> ApiResult<String> {
-    let value = value.trim();
-    let date = value.get(..10).unwrap_or("");
-    let valid = date.len() == 10
-        && date.char_indices().all(|(i, c)| match i {
-            4 | 7 => c == '-',
-            _ => c.is_ascii_digit(),
-        });
-    if !valid {
-        return Err(ApiError::bad_request(
-            "review_on",
-            "give the review date as YYYY-MM-DD",
-        ));
-    }
-    let iso = if value.len() > 10 {
-        value.to_string()
-    } else {
-        format!("{date}T00:00:00")
-    };
+    let iso = iso_date(value, "review_on", "give the review date as YYYY-MM-DD")?;
     if iso <= tandem_core::time::now_iso() {
         return Err(ApiError::bad_request(
             "review_on",
@@ -231,12 +215,7 @@ async fn place_form(
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let field = |name: &str| {
-        serde_urlencoded_pairs(&body)
-            .into_iter()
-            .find_map(|(k, v)| (k == name).then_some(v))
-            .unwrap_or_default()
-    };
+    let field = |name: &str| form_field(&body, name).unwrap_or_default();
     let input = HoldInput {
         reason: field("reason"),
         review_on: field("review_on"),

@@ -21,7 +21,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tandem_core::{Entity, Sensitivity};
@@ -32,13 +32,13 @@ use tandem_protect::testimony::{
 use tandem_store::intelligence::{
     Confirmation, GUARD_TESTIMONIES, IntelActor, Mention, NewMention, NewTestimonyLink,
 };
-use tandem_store::security::{AuditOutcome, UserRole};
+use tandem_store::security::AuditOutcome;
 use tandem_store::{ImportMode, ImportRequest, StoreError};
 
-use crate::app::{AppState, Principal, RemoteAddr, Table, serde_urlencoded_pairs};
-use crate::assets;
+use crate::app::{AppState, Principal, RemoteAddr, Table, form_field};
 use crate::error::{ApiError, ApiResult};
-use crate::pages::Chrome;
+use crate::openapi::object;
+use crate::pages::{Chrome, render_status};
 use crate::protection::{Candidate, INTELLIGENCE_DATASET, READ_CASES, WRITE_CASES};
 
 /// The name of the protection secret that keys testimony references, case references and
@@ -112,9 +112,11 @@ pub fn describe(method: &Method, path: &str) -> Option<(&'static str, Option<Val
         ),
         ("POST", "/api/v1/intelligence/mentions/{id}/confirm") => (
             "Confirm a mentioned actor as a new actor or the same as an existing one",
-            Some(json!({"type": "object", "required": ["actor"],
-                "properties": {"actor": {"type": "string",
-                    "description": "`new`, or the id of an existing intelligence actor"}}})),
+            Some(object(
+                &["actor"],
+                json!({"actor": {"type": "string",
+                    "description": "`new`, or the id of an existing intelligence actor"}}),
+            )),
         ),
         ("GET", "/api/v1/intelligence/actors") => (
             "Confirmed actors with their independent-testimony counts and guard state",
@@ -126,8 +128,10 @@ pub fn describe(method: &Method, path: &str) -> Option<(&'static str, Option<Val
         ),
         ("POST", "/api/v1/intelligence/actors/{id}/review") => (
             "Record a re-identification review: the actor may be shown to analysts (audited)",
-            Some(json!({"type": "object", "required": ["reason"],
-                "properties": {"reason": {"type": "string", "maxLength": 200}}})),
+            Some(object(
+                &["reason"],
+                json!({"reason": {"type": "string", "maxLength": 200}}),
+            )),
         ),
         _ => return None,
     })
@@ -815,33 +819,6 @@ async fn review_api(
 // ---------------------------------------------------------------------------------------------
 // Pages
 
-fn chrome(principal: &Principal, notice: Option<String>) -> Chrome {
-    Chrome {
-        user: Some(principal.user.clone()),
-        csrf: principal.csrf_token().map(str::to_string),
-        section: "cases",
-        is_admin: principal.user.role == UserRole::Admin,
-        notice,
-        css_version: assets::version("app.css"),
-        js_version: assets::version("app.js"),
-    }
-}
-
-fn render(status: StatusCode, template: &impl Template) -> Response {
-    match template.render() {
-        Ok(html) => (status, Html(html)).into_response(),
-        Err(err) => ApiError::internal(err).into_response(),
-    }
-}
-
-fn form_field(body: &[u8], name: &str) -> String {
-    serde_urlencoded_pairs(body)
-        .into_iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v)
-        .unwrap_or_default()
-}
-
 /// A property list for a page: `name: a, b`.
 fn property_lines(properties: &Value) -> Vec<(String, String)> {
     properties
@@ -896,7 +873,7 @@ async fn queue_view(
 ) -> ApiResult<QueuePage> {
     let (pending, actors) = pending(state, principal, remote).await?;
     Ok(QueuePage {
-        chrome: chrome(principal, None),
+        chrome: Chrome::new(Some(principal), "intelligence"),
         csrf: principal.csrf_token().unwrap_or_default().to_string(),
         pending: pending
             .into_iter()
@@ -937,7 +914,7 @@ async fn queue_page(
     RemoteAddr(remote): RemoteAddr,
 ) -> ApiResult<Response> {
     let page = queue_view(&state, &principal, &remote, None).await?;
-    Ok(render(StatusCode::OK, &page))
+    Ok(render_status(StatusCode::OK, &page))
 }
 
 async fn confirm_form(
@@ -948,19 +925,45 @@ async fn confirm_form(
     body: Bytes,
 ) -> ApiResult<Response> {
     own_mention(&state, &principal, &id).await?;
-    let outcome = match Decision::parse(&form_field(&body, "actor")) {
+    let outcome = match Decision::parse(&form_field(&body, "actor").unwrap_or_default()) {
         Ok(decision) => confirm(&state, &principal, &remote, &id, decision).await,
         Err(err) => Err(err),
     };
+    // Refused for a reason the officer can fix: the queue again, with the problem.
+    let outcome = outcome.map(|actor| actor.actor_id);
+    answer_form(&state, &principal, &remote, outcome, None, |status| {
+        status.is_client_error() && status != StatusCode::FORBIDDEN
+    })
+    .await
+}
+
+/// The answer to a form post that settled actor `outcome`: its page on success; when
+/// `shows_again` accepts the refusal's status, the form's page (the actor's when `actor` is
+/// given, the queue otherwise) with the problem; any other refusal as it is.
+async fn answer_form(
+    state: &AppState,
+    principal: &Principal,
+    remote: &Option<String>,
+    outcome: ApiResult<String>,
+    actor: Option<&str>,
+    shows_again: impl Fn(StatusCode) -> bool,
+) -> ApiResult<Response> {
     match outcome {
-        Ok(actor) => Ok(Redirect::to(&format!(
-            "/protection/intelligence/actors/{}",
-            actor.actor_id
-        ))
-        .into_response()),
-        Err(err) if err.status.is_client_error() && err.status != StatusCode::FORBIDDEN => {
-            let page = queue_view(&state, &principal, &remote, err.detail.clone()).await?;
-            Ok(render(err.status, &page))
+        Ok(actor_id) => Ok(
+            Redirect::to(&format!("/protection/intelligence/actors/{actor_id}")).into_response(),
+        ),
+        Err(err) if shows_again(err.status) => {
+            let detail = err.detail.clone();
+            Ok(match actor {
+                Some(id) => render_status(
+                    err.status,
+                    &actor_view(state, principal, remote, id, detail).await?,
+                ),
+                None => render_status(
+                    err.status,
+                    &queue_view(state, principal, remote, detail).await?,
+                ),
+            })
         }
         Err(err) => Err(err),
     }
@@ -985,7 +988,7 @@ async fn actor_view(
 ) -> ApiResult<ActorPage> {
     let detail = actor_detail(state, principal, remote, id).await?;
     Ok(ActorPage {
-        chrome: chrome(principal, None),
+        chrome: Chrome::new(Some(principal), "intelligence"),
         csrf: principal.csrf_token().unwrap_or_default().to_string(),
         lines: property_lines(&detail.properties),
         detail,
@@ -1000,7 +1003,7 @@ async fn actor_page(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let page = actor_view(&state, &principal, &remote, &id, None).await?;
-    Ok(render(StatusCode::OK, &page))
+    Ok(render_status(StatusCode::OK, &page))
 }
 
 async fn review_form(
@@ -1013,20 +1016,18 @@ async fn review_form(
     if state.store.intel_actor(&id).await?.is_none() {
         return Err(ApiError::not_found(format!("no intelligence actor {id}")));
     }
-    match review(
+    let outcome = review(
         &state,
         &principal,
         &remote,
         &id,
-        &form_field(&body, "reason"),
+        &form_field(&body, "reason").unwrap_or_default(),
     )
     .await
-    {
-        Ok(_) => Ok(Redirect::to(&format!("/protection/intelligence/actors/{id}")).into_response()),
-        Err(err) if err.status == StatusCode::BAD_REQUEST => {
-            let page = actor_view(&state, &principal, &remote, &id, err.detail.clone()).await?;
-            Ok(render(StatusCode::BAD_REQUEST, &page))
-        }
-        Err(err) => Err(err),
-    }
+    .map(|_| id.clone());
+    // Only a reason the officer can fix shows the page again.
+    answer_form(&state, &principal, &remote, outcome, Some(&id), |status| {
+        status == StatusCode::BAD_REQUEST
+    })
+    .await
 }

@@ -428,7 +428,7 @@ async fn alerts_page(
         })
         .collect();
     let page = AlertsPage {
-        chrome: crate::pages::Chrome::for_section(Some(&principal), "alerts"),
+        chrome: crate::pages::Chrome::new(Some(&principal), "alerts"),
         alerts,
         older,
     };

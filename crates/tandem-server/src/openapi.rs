@@ -7,6 +7,21 @@ use serde_json::{Map, Value, json};
 
 use crate::app::{Access, Surface, route_specs};
 
+/// The schema of a JSON object body with the `required` names among its `properties` (the
+/// route modules' `describe` tables build their request bodies with it).
+pub(crate) fn object(required: &[&str], properties: Value) -> Value {
+    let mut schema = json!({"type": "object", "properties": properties});
+    if !required.is_empty() {
+        schema["required"] = json!(required);
+    }
+    schema
+}
+
+/// The schema of a plain string.
+pub(crate) fn string() -> Value {
+    json!({"type": "string"})
+}
+
 /// Summary and request body schema of each JSON route.
 fn describe(method: &Method, path: &str) -> Option<(&'static str, Option<Value>)> {
     let string = json!({"type": "string"});

@@ -104,7 +104,9 @@ pub struct Chrome {
 }
 
 impl Chrome {
-    fn new(principal: Option<&Principal>, section: &'static str) -> Chrome {
+    /// The frame for `section` (the nav entry shown as current) as `principal` sees it; every
+    /// page module builds its frame here so the nav and asset versions stay in one place.
+    pub fn new(principal: Option<&Principal>, section: &'static str) -> Chrome {
         Chrome {
             user: principal.map(|p| p.user.clone()),
             csrf: principal.and_then(|p| p.csrf_token().map(str::to_string)),
@@ -115,19 +117,24 @@ impl Chrome {
             js_version: assets::version("app.js"),
         }
     }
-}
 
-fn render(template: &impl Template) -> Response {
-    match template.render() {
-        Ok(html) => Html(html).into_response(),
-        Err(err) => ApiError::internal(err).into_response(),
+    /// The same frame with a notice shown above the page.
+    pub fn with_notice(mut self, notice: Option<String>) -> Chrome {
+        self.notice = notice;
+        self
     }
 }
 
-fn render_status(status: StatusCode, template: &impl Template) -> Response {
-    let mut response = render(template);
-    *response.status_mut() = status;
-    response
+fn render(template: &impl Template) -> Response {
+    render_status(StatusCode::OK, template)
+}
+
+/// Renders a page with `status`; a template failure becomes a 500 problem document.
+pub(crate) fn render_status(status: StatusCode, template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(err) => ApiError::internal(err).into_response(),
+    }
 }
 
 #[derive(Template)]

@@ -41,6 +41,7 @@ use tandem_protect::testimony::{
     intelligence_from_testimony, screening_queries,
 };
 use tandem_protect::{Answers, Assessment, Catalogue, ExploitationType, identify};
+use tandem_store::StoreError;
 use tandem_store::cases::{
     AssessmentRecord, CaseChange, CaseFile, CaseMeta, CaseRecord, NewAssessment, NewCase,
     NewCaseEvent, NewConsent, NewTestimony, TestimonyRecord,
@@ -50,6 +51,7 @@ use tandem_store::security::{AuditOutcome, NewAuditEntry};
 use crate::app::{Access, AppState, Principal, RemoteAddr, Table};
 use crate::authz::{Action, Permission, Resource, may_see};
 use crate::error::{ApiError, ApiResult};
+use crate::openapi::{object, string};
 
 pub(crate) const READ_CASES: Access = Access::Needs(Permission::new(Resource::Cases, Action::Read));
 pub(crate) const WRITE_CASES: Access =
@@ -138,9 +140,10 @@ pub(crate) fn routes(table: Table) -> Table {
 
 /// Summary and request body of each JSON route of this module (for the OpenAPI document).
 pub fn describe(method: &Method, path: &str) -> Option<(&'static str, Option<Value>)> {
-    let string = json!({"type": "string"});
+    let string = string();
     let responses = json!({"type": "object", "additionalProperties": {"type": "string"},
         "description": "Interview responses: question id → value (see the interview flow)"});
+    let interview = object(&["responses"], json!({"responses": responses}));
     Some(match (method.as_str(), path) {
         ("GET", "/api/v1/cases") => (
             "Cases of the caller's organisation (metadata only; audited)",
@@ -148,8 +151,7 @@ pub fn describe(method: &Method, path: &str) -> Option<(&'static str, Option<Val
         ),
         ("POST", "/api/v1/cases") => (
             "Open a screening record from a completed interview: consent first; returns the case and its assessment",
-            Some(json!({"type": "object", "required": ["responses"],
-                "properties": {"responses": responses}})),
+            Some(interview.clone()),
         ),
         ("GET", "/api/v1/cases/retention") => (
             "Cases of the caller's organisation past their retention deadline",
@@ -165,55 +167,55 @@ pub fn describe(method: &Method, path: &str) -> Option<(&'static str, Option<Val
         ),
         ("POST", "/api/v1/cases/{id}/transition") => (
             "Move a case along its workflow (open needs storage consent; transfer needs sharing consent)",
-            Some(
-                json!({"type": "object", "required": ["action"], "properties": {"action": {"enum":
-                ["open", "start_assessment", "agree_plan", "start_services", "close", "close_transferred", "reopen"]}}}),
-            ),
+            Some(object(
+                &["action"],
+                json!({"action": {"enum": ["open", "start_assessment", "agree_plan",
+                    "start_services", "close", "close_transferred", "reopen"]}}),
+            )),
         ),
         ("POST", "/api/v1/cases/{id}/consents") => (
             "Record consent (or its refusal or withdrawal) for one scope",
-            Some(
-                json!({"type": "object", "required": ["scope", "given"], "properties": {
-                "scope": {"enum": ["interview", "storage", "referral", "sharing", "research", "intelligence"]},
+            Some(object(
+                &["scope", "given"],
+                json!({"scope": {"enum": ["interview", "storage", "referral", "sharing",
+                    "research", "intelligence"]},
                 "given": {"type": "boolean"}, "explained_by": string, "interpreter": string,
-                "language": string, "lawful_basis": string}}),
-            ),
+                "language": string, "lawful_basis": string}),
+            )),
         ),
         ("POST", "/api/v1/cases/{id}/services") => (
             "Record a service given",
-            Some(
-                json!({"type": "object", "required": ["service"], "properties": {
-                "service": string, "note": string}}),
-            ),
+            Some(object(
+                &["service"],
+                json!({"service": string, "note": string}),
+            )),
         ),
         ("POST", "/api/v1/cases/{id}/details") => (
             "Change the case's protected details and its retention deadline",
-            Some(
-                json!({"type": "object", "properties": {"label": string, "gender": {"enum": [
+            Some(object(
+                &[],
+                json!({"label": string, "gender": {"enum": [
                 "Feminine", "Masculine", "TransgenderFeminine", "TransgenderMasculine", "NonConforming",
                 "NonSpecifiedUnknown"]}, "age_at_registration": {"type": "integer"}, "citizenship": string,
                 "country_of_exploitation": string, "contact": string, "notes": string,
-                "retention_until": string}}),
-            ),
+                "retention_until": string}),
+            )),
         ),
         ("POST", "/api/v1/cases/{id}/assessments") => (
             "Assess again from new interview responses (a new assessment; old ones stay)",
-            Some(json!({"type": "object", "required": ["responses"],
-                "properties": {"responses": responses}})),
+            Some(interview),
         ),
         ("POST", "/api/v1/cases/{id}/testimonies") => (
             "Code a testimony; with intelligence consent its actors are screened and wait for a protection officer to confirm them (see /api/v1/intelligence/mentions); nothing about the person leaves the case",
-            Some(
-                json!({"type": "object", "required": ["coding"], "properties": {
-                "coding": {"type": "object", "description": "The testimony coding (spec §4.2)"},
-                "speaker_name": string, "given_on": string, "account": string}}),
-            ),
+            Some(object(
+                &["coding"],
+                json!({"coding": {"type": "object", "description": "The testimony coding (spec §4.2)"},
+                "speaker_name": string, "given_on": string, "account": string}),
+            )),
         ),
         ("POST", "/api/v1/cases/{id}/erase") => (
             "Erase the case: its data is deleted, the audit log keeps a tombstone",
-            Some(
-                json!({"type": "object", "required": ["reason"], "properties": {"reason": string}}),
-            ),
+            Some(object(&["reason"], json!({"reason": string}))),
         ),
         ("GET", "/api/v1/aggregates") => (
             "k-anonymous (k ≥ 11, l ≥ 2) counts of cases by `by` (comma-separated: year, gender, age_band, majority_status, citizenship, country_of_exploitation)",
@@ -432,19 +434,18 @@ pub async fn authorise_case(
         Sensitivity::Protected,
         Some(meta.organisation_id),
     ) {
-        state
-            .audit(
-                Some(user),
+        return state
+            .refuse(
+                user,
                 "case.denied",
-                Some(id.to_string()),
-                AuditOutcome::Denied,
+                id,
                 json!({"owner": meta.organisation_id, "role": user.role}),
-                remote.clone(),
+                remote,
+                ApiError::forbidden(
+                    "this case belongs to another organisation: only its own case workers may open it",
+                ),
             )
-            .await?;
-        return Err(ApiError::forbidden(
-            "this case belongs to another organisation: only its own case workers may open it",
-        ));
+            .await;
     }
     Ok(meta)
 }
@@ -832,6 +833,16 @@ fn clean(text: Option<String>) -> Option<String> {
 
 /// A deadline as `YYYY-MM-DD` or full ISO text; returns ISO text.
 fn deadline(value: &str) -> ApiResult<String> {
+    iso_date(
+        value,
+        "retention_until",
+        "give the retention deadline as YYYY-MM-DD",
+    )
+}
+
+/// A date as `YYYY-MM-DD` or full ISO text (the first ten characters checked); returns ISO
+/// text, a bare date at midnight. `field` and `message` name the input in the 400 answer.
+pub(crate) fn iso_date(value: &str, field: &str, message: &str) -> ApiResult<String> {
     let value = value.trim();
     let date = value.get(..10).unwrap_or("");
     let valid = date.len() == 10
@@ -840,10 +851,7 @@ fn deadline(value: &str) -> ApiResult<String> {
             _ => c.is_ascii_digit(),
         });
     if !valid {
-        return Err(ApiError::bad_request(
-            "retention_until",
-            "give the retention deadline as YYYY-MM-DD",
-        ));
+        return Err(ApiError::bad_request(field, message));
     }
     Ok(if value.len() > 10 {
         value.to_string()
@@ -935,6 +943,20 @@ async fn erase_authorised(
     reason: &str,
 ) -> ApiResult<()> {
     let user = &principal.user;
+    // A standing legal hold refuses the erasure before anything is touched (the store checks
+    // it again inside its transaction).
+    if let Some(hold) = state
+        .store
+        .holds(&meta.id)
+        .await?
+        .iter()
+        .find(|h| h.is_active())
+    {
+        return Err(ApiError::conflict(format!(
+            "case {} is under legal hold {}: lift the hold before erasing it",
+            meta.id, hold.id
+        )));
+    }
     // The case's testimonies stop counting for the actors they named (spec §6.5) before the
     // case goes: a failure here leaves the case in place rather than orphaned links.
     crate::intelligence::erase_case_links(state, &meta.id).await?;
@@ -954,7 +976,13 @@ async fn erase_authorised(
                 remote_addr: remote.clone(),
             },
         )
-        .await?;
+        .await
+        .map_err(|err| match err {
+            // The tombstone above names the case, so the store's only refusal left is a
+            // standing legal hold (its text names the hold): a state conflict, not bad input.
+            StoreError::Invalid(what) => ApiError::conflict(what),
+            other => ApiError::from(other),
+        })?;
     Ok(())
 }
 
@@ -1347,7 +1375,8 @@ pub fn parse_format(text: Option<&str>) -> ApiResult<ExportFormat> {
 // ---------------------------------------------------------------------------------------------
 // JSON API
 
-fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
+/// A JSON request body; a fault is a 400 naming the field serde names.
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
     serde_json::from_slice(body).map_err(|err| {
         let message = err.to_string();
         // serde names a missing or unknown field in its message ("missing field `scope`");

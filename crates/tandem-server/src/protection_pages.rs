@@ -8,7 +8,7 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{Method, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tandem_protect::case::{CaseAction, ConsentScope, allowed_actions};
@@ -20,12 +20,10 @@ use tandem_protect::testimony::{
     RecruiterRelation, RiskReason, SourceType,
 };
 use tandem_store::cases::CaseFile;
-use tandem_store::security::UserRole;
 
 use crate::app::{AppState, Principal, RemoteAddr, Table, serde_urlencoded_pairs};
-use crate::assets;
 use crate::error::{ApiError, ApiResult};
-use crate::pages::Chrome;
+use crate::pages::{Chrome, render_status};
 use crate::protection::{
     self, CaseDetails, ConsentInput, DetailsInput, EXPORT_AGGREGATES, READ_AGGREGATES, READ_CASES,
     ServiceInput, StoredAssessment, StoredTestimony, TestimonyInput, WRITE_CASES,
@@ -104,25 +102,6 @@ pub(crate) fn routes(table: Table) -> Table {
             EXPORT_AGGREGATES,
             export_page,
         )
-}
-
-fn chrome(principal: &Principal, section: &'static str) -> Chrome {
-    Chrome {
-        user: Some(principal.user.clone()),
-        csrf: principal.csrf_token().map(str::to_string),
-        section,
-        is_admin: principal.user.role == UserRole::Admin,
-        notice: None,
-        css_version: assets::version("app.css"),
-        js_version: assets::version("app.js"),
-    }
-}
-
-fn render(status: StatusCode, template: &impl Template) -> Response {
-    match template.render() {
-        Ok(html) => (status, Html(html)).into_response(),
-        Err(err) => ApiError::internal(err).into_response(),
-    }
 }
 
 /// Form pairs; a name posted several times (ticked boxes) becomes one comma-joined value.
@@ -316,7 +295,7 @@ fn interview_page(
         })
         .collect();
     let page = InterviewPage {
-        chrome: chrome(principal, "cases"),
+        chrome: Chrome::new(Some(principal), "cases"),
         csrf: principal.csrf_token().unwrap_or_default().to_string(),
         case_id,
         index,
@@ -341,7 +320,7 @@ fn interview_page(
     } else {
         StatusCode::OK
     };
-    render(status, &page)
+    render_status(status, &page)
 }
 
 #[derive(Deserialize)]
@@ -649,7 +628,7 @@ async fn result_page(
         })
         .collect();
     let page = ResultPage {
-        chrome: chrome(&principal, "cases"),
+        chrome: Chrome::new(Some(&principal), "cases"),
         case_id: id.clone(),
         assessed_at: record.at.replace('T', " "),
         catalogue_version: record.catalogue_version.clone(),
@@ -677,7 +656,7 @@ async fn result_page(
             .map(|x| humanise(&format!("{x:?}")))
             .collect(),
     };
-    Ok(render(StatusCode::OK, &page))
+    Ok(render_status(StatusCode::OK, &page))
 }
 
 // ----- the case list and the case page ------------------------------------------------------
@@ -729,10 +708,10 @@ async fn cases_page(
         })
         .collect();
     let due = cases.iter().filter(|c| c.due).count();
-    Ok(render(
+    Ok(render_status(
         StatusCode::OK,
         &CasesPage {
-            chrome: chrome(&principal, "cases"),
+            chrome: Chrome::new(Some(&principal), "cases"),
             cases,
             due,
             erased: query.erased,
@@ -985,7 +964,7 @@ fn case_view(
         })
         .unwrap_or_default();
     Ok(CasePage {
-        chrome: chrome(principal, "cases"),
+        chrome: Chrome::new(Some(principal), "cases"),
         csrf: principal.csrf_token().unwrap_or_default().to_string(),
         id: meta.id.clone(),
         state: humanise(&meta.state),
@@ -1086,7 +1065,7 @@ async fn case_page(
         None,
         notice_for(query.done.as_deref()),
     )?;
-    Ok(render(StatusCode::OK, &page))
+    Ok(render_status(StatusCode::OK, &page))
 }
 
 /// After a form on the case page: back to it with a notice, or the page again with the error
@@ -1106,7 +1085,7 @@ pub(crate) async fn after_form(
             let file = protection::read_case(state, principal, remote, id, "view case").await?;
             let referrals = crate::referrals::case_panel(state, principal, &file).await?;
             let page = case_view(principal, &file, referrals, err.detail.clone(), None)?;
-            Ok(render(err.status, &page))
+            Ok(render_status(err.status, &page))
         }
         Err(err) => Err(err),
     }
@@ -1324,7 +1303,7 @@ fn testimony_view(principal: &Principal, file: &CaseFile, error: Option<String>)
     })
     .collect();
     TestimonyPage {
-        chrome: chrome(principal, "cases"),
+        chrome: Chrome::new(Some(principal), "cases"),
         csrf: principal.csrf_token().unwrap_or_default().to_string(),
         id: file.case.meta.id.clone(),
         intelligence_consent: file.has_consent(ConsentScope::Intelligence.as_str()),
@@ -1344,7 +1323,7 @@ async fn testimony_page(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let file = protection::read_case(&state, &principal, &remote, &id, "code testimony").await?;
-    Ok(render(
+    Ok(render_status(
         StatusCode::OK,
         &testimony_view(&principal, &file, None),
     ))
@@ -1505,7 +1484,7 @@ async fn testimony_form(
         Err(err) if err.status == StatusCode::BAD_REQUEST => {
             let file =
                 protection::read_case(&state, &principal, &remote, &id, "code testimony").await?;
-            Ok(render(
+            Ok(render_status(
                 StatusCode::BAD_REQUEST,
                 &testimony_view(&principal, &file, err.detail.clone()),
             ))
@@ -1532,10 +1511,10 @@ async fn erase_page(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     protection::authorise_case(&state, &principal, &remote, &id).await?;
-    Ok(render(
+    Ok(render_status(
         StatusCode::OK,
         &ErasePage {
-            chrome: chrome(&principal, "cases"),
+            chrome: Chrome::new(Some(&principal), "cases"),
             csrf: principal.csrf_token().unwrap_or_default().to_string(),
             id,
             error: None,
@@ -1552,10 +1531,10 @@ async fn erase_form(
 ) -> ApiResult<Response> {
     let form = form_map(&body);
     let refuse = |message: &str| {
-        render(
+        render_status(
             StatusCode::BAD_REQUEST,
             &ErasePage {
-                chrome: chrome(&principal, "cases"),
+                chrome: Chrome::new(Some(&principal), "cases"),
                 csrf: principal.csrf_token().unwrap_or_default().to_string(),
                 id: id.clone(),
                 error: Some(message.to_string()),
@@ -1617,10 +1596,10 @@ async fn aggregates_page(
         ),
     )
     .is_some();
-    Ok(render(
+    Ok(render_status(
         StatusCode::OK,
         &AggregatesPage {
-            chrome: chrome(&principal, "aggregates"),
+            chrome: Chrome::new(Some(&principal), "aggregates"),
             attributes: QuasiIdentifier::ALL
                 .into_iter()
                 .map(|q| AttributeView {

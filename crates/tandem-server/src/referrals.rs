@@ -24,7 +24,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use tandem_protect::case::{
@@ -38,8 +38,9 @@ use tandem_store::security::{AuditOutcome, Organisation};
 use crate::app::{AppState, Principal, RemoteAddr, Table, serde_urlencoded_pairs};
 use crate::authz::{Action, Permission, Resource, grant};
 use crate::error::{ApiError, ApiResult};
-use crate::pages::Chrome;
-use crate::protection::{self, CaseDetails, READ_CASES, WRITE_CASES};
+use crate::openapi::{object, string};
+use crate::pages::{Chrome, render_status};
+use crate::protection::{self, CaseDetails, READ_CASES, WRITE_CASES, json_body};
 
 /// Going ahead without the person's consent (vital interest, child protection).
 pub const CONSENT_OVERRIDE: Permission = Permission::new(Resource::Cases, Action::OverrideConsent);
@@ -98,26 +99,28 @@ pub(crate) fn routes(table: Table) -> Table {
 
 /// Summary and request body of each JSON route of this module (for the OpenAPI document).
 pub fn describe(method: &Method, path: &str) -> Option<(&'static str, Option<Value>)> {
-    let string = json!({"type": "string"});
+    let string = string();
     let share = json!({"type": "array", "items": {"enum": SHAREABLE.map(|(f, _)| f)}});
-    let override_ = json!({"type": "object", "required": ["reason"], "properties": {
-        "reason": {"enum": ["vital_interest", "child_protection"]}}});
+    let override_ = object(
+        &["reason"],
+        json!({"reason": {"enum": ["vital_interest", "child_protection"]}}),
+    );
     Some(match (method.as_str(), path) {
         ("POST", "/api/v1/cases/{id}/referrals") => (
             "Refer the person to a service of another organisation (pending until it accepts); refused without referral consent. Never depends on cooperation with authorities",
-            Some(
-                json!({"type": "object", "required": ["service_type", "to_organisation"], "properties": {
-                "service_type": string, "to_organisation": string, "provider": string, "note": string,
-                "share": share, "consent_override": override_}}),
-            ),
+            Some(object(
+                &["service_type", "to_organisation"],
+                json!({"service_type": string, "to_organisation": string, "provider": string,
+                    "note": string, "share": share, "consent_override": override_}),
+            )),
         ),
         ("POST", "/api/v1/cases/{id}/transfers") => (
             "Offer the case to another organisation (ownership moves when it accepts); refused without sharing consent",
-            Some(
-                json!({"type": "object", "required": ["to_organisation"], "properties": {
-                "to_organisation": string, "note": string, "share": share,
-                "consent_override": override_}}),
-            ),
+            Some(object(
+                &["to_organisation"],
+                json!({"to_organisation": string, "note": string, "share": share,
+                    "consent_override": override_}),
+            )),
         ),
         ("GET", "/api/v1/referrals") => (
             "Referrals and transfers sent by or to the caller's organisation (metadata only)",
@@ -319,19 +322,18 @@ pub async fn create(
     // The consent gate, or an override by someone allowed to make one.
     let reason = input.consent_override.as_ref().map(|o| o.reason);
     if reason.is_some() && grant(user.role, CONSENT_OVERRIDE).is_none() {
-        state
-            .audit(
-                Some(user),
+        return state
+            .refuse(
+                user,
                 "case.consent_override",
-                Some(id.to_string()),
-                AuditOutcome::Denied,
+                id,
                 json!({"kind": kind, "reason": reason}),
-                remote.clone(),
+                remote,
+                ApiError::forbidden(
+                    "going ahead without the person's consent needs the consent_override permission",
+                ),
             )
-            .await?;
-        return Err(ApiError::forbidden(
-            "going ahead without the person's consent needs the consent_override permission",
-        ));
+            .await;
     }
     let consents = protection::consents_of(&file);
     let gate = match kind {
@@ -339,20 +341,19 @@ pub async fn create(
         Kind::Transfer => may_transfer(&consents, reason),
     };
     if let Err(err) = gate {
-        state
-            .audit(
-                Some(user),
+        return state
+            .refuse(
+                user,
                 &action,
-                Some(id.to_string()),
-                AuditOutcome::Denied,
+                id,
                 json!({"reason": format!("no {} consent", match kind {
                     Kind::Referral => "referral",
                     Kind::Transfer => "sharing",
                 })}),
-                remote.clone(),
+                remote,
+                workflow_conflict(err),
             )
-            .await?;
-        return Err(workflow_conflict(err));
+            .await;
     }
 
     let organisations = state.store.organisations().await?;
@@ -471,19 +472,16 @@ async fn authorise(
     let record = state.store.referral(id).await?.ok_or_else(missing)?;
     let org = principal.user.organisation_id;
     if org != record.from_organisation_id && org != record.to_organisation_id {
-        state
-            .audit(
-                Some(&principal.user),
+        return state
+            .refuse(
+                &principal.user,
                 "referral.denied",
-                Some(record.case_id.clone()),
-                AuditOutcome::Denied,
+                &record.case_id,
                 json!({"referral": record.id, "action": audit_action}),
-                remote.clone(),
+                remote,
+                ApiError::forbidden("this referral is between other organisations"),
             )
-            .await?;
-        return Err(ApiError::forbidden(
-            "this referral is between other organisations",
-        ));
+            .await;
     }
     Ok(record)
 }
@@ -506,20 +504,20 @@ pub async fn step(
         _ => record.to_organisation_id,
     };
     if user.organisation_id != side {
-        state
-            .audit(
-                Some(user),
-                "referral.denied",
-                Some(record.case_id.clone()),
-                AuditOutcome::Denied,
-                json!({"referral": record.id, "action": action}),
-                remote.clone(),
-            )
-            .await?;
-        return Err(ApiError::forbidden(match action {
+        let refusal = ApiError::forbidden(match action {
             ReferralAction::Revoke => "only the sending organisation may revoke",
             _ => "only the receiving organisation may accept, reject or complete",
-        }));
+        });
+        return state
+            .refuse(
+                user,
+                "referral.denied",
+                &record.case_id,
+                json!({"referral": record.id, "action": action}),
+                remote,
+                refusal,
+            )
+            .await;
     }
     let from = parse_state(&record)?;
     if is_transfer && action == ReferralAction::Complete {
@@ -588,19 +586,6 @@ pub async fn list(state: &AppState, principal: &Principal) -> ApiResult<Vec<Refe
 // ---------------------------------------------------------------------------------------------
 // JSON API
 
-fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
-    serde_json::from_slice(body).map_err(|err| {
-        let message = err.to_string();
-        let field = ["missing field `", "unknown field `"]
-            .iter()
-            .find_map(|prefix| message.split_once(prefix))
-            .and_then(|(_, rest)| rest.split('`').next())
-            .unwrap_or("body")
-            .to_string();
-        ApiError::bad_request(&field, format!("the request body: {message}"))
-    })
-}
-
 async fn referral_api(
     State(state): State<AppState>,
     principal: Principal,
@@ -608,9 +593,7 @@ async fn referral_api(
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<ReferralView>)> {
-    let input: ReferralInput = json_body(&body)?;
-    let created = create(&state, &principal, &remote, &id, Kind::Referral, input).await?;
-    Ok((StatusCode::CREATED, Json(created)))
+    create_api(&state, &principal, &remote, &id, &body, Kind::Referral).await
 }
 
 async fn transfer_api(
@@ -620,8 +603,19 @@ async fn transfer_api(
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<ReferralView>)> {
-    let input: ReferralInput = json_body(&body)?;
-    let created = create(&state, &principal, &remote, &id, Kind::Transfer, input).await?;
+    create_api(&state, &principal, &remote, &id, &body, Kind::Transfer).await
+}
+
+async fn create_api(
+    state: &AppState,
+    principal: &Principal,
+    remote: &Option<String>,
+    id: &str,
+    body: &Bytes,
+    kind: Kind,
+) -> ApiResult<(StatusCode, Json<ReferralView>)> {
+    let input: ReferralInput = json_body(body)?;
+    let created = create(state, principal, remote, id, kind, input).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -830,13 +824,6 @@ struct Section {
     items: Vec<ReferralItem>,
 }
 
-fn render(status: StatusCode, template: &impl Template) -> Response {
-    match template.render() {
-        Ok(html) => (status, Html(html)).into_response(),
-        Err(err) => ApiError::internal(err).into_response(),
-    }
-}
-
 async fn referrals_page(
     state: &AppState,
     principal: &Principal,
@@ -857,7 +844,7 @@ async fn referrals_page(
         }
     }
     let page = ReferralsPage {
-        chrome: crate::screening_web::chrome(principal, "cases"),
+        chrome: Chrome::new(Some(principal), "cases"),
         csrf: principal.csrf_token().unwrap_or_default().to_string(),
         sections: vec![
             Section {
@@ -873,7 +860,7 @@ async fn referrals_page(
         ],
         error,
     };
-    Ok(render(status, &page))
+    Ok(render_status(status, &page))
 }
 
 async fn list_page(State(state): State<AppState>, principal: Principal) -> ApiResult<Response> {
@@ -913,11 +900,7 @@ async fn referral_form(
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let input = input_from(&form(&body));
-    let outcome = create(&state, &principal, &remote, &id, Kind::Referral, input)
-        .await
-        .map(|_| ());
-    crate::protection_pages::after_form(&state, &principal, &remote, &id, outcome, "referral").await
+    create_form(&state, &principal, &remote, &id, &body, Kind::Referral).await
 }
 
 async fn transfer_form(
@@ -927,11 +910,23 @@ async fn transfer_form(
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let input = input_from(&form(&body));
-    let outcome = create(&state, &principal, &remote, &id, Kind::Transfer, input)
+    create_form(&state, &principal, &remote, &id, &body, Kind::Transfer).await
+}
+
+/// The case page's referral and transfer forms: create, then back to the case page.
+async fn create_form(
+    state: &AppState,
+    principal: &Principal,
+    remote: &Option<String>,
+    id: &str,
+    body: &[u8],
+    kind: Kind,
+) -> ApiResult<Response> {
+    let input = input_from(&form(body));
+    let outcome = create(state, principal, remote, id, kind, input)
         .await
         .map(|_| ());
-    crate::protection_pages::after_form(&state, &principal, &remote, &id, outcome, "transfer").await
+    crate::protection_pages::after_form(state, principal, remote, id, outcome, kind.as_str()).await
 }
 
 async fn action_form(

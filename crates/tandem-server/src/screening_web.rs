@@ -89,36 +89,6 @@ pub(crate) fn routes(table: Table) -> Table {
         )
 }
 
-/// The frame of a page (the pages module keeps its constructor to itself).
-pub fn chrome(principal: &Principal, section: &'static str) -> Chrome {
-    Chrome {
-        user: Some(principal.user.clone()),
-        csrf: principal.csrf_token().map(str::to_string),
-        section,
-        is_admin: principal.user.role == UserRole::Admin,
-        notice: None,
-        css_version: crate::assets::version("app.css"),
-        js_version: crate::assets::version("app.js"),
-    }
-}
-
-impl Chrome {
-    pub fn for_section(principal: Option<&Principal>, section: &'static str) -> Chrome {
-        match principal {
-            Some(p) => chrome(p, section),
-            None => Chrome {
-                user: None,
-                csrf: None,
-                section,
-                is_admin: false,
-                notice: None,
-                css_version: crate::assets::version("app.css"),
-                js_version: crate::assets::version("app.js"),
-            },
-        }
-    }
-}
-
 fn render(template: &impl Template) -> ApiResult<Response> {
     template
         .render()
@@ -374,7 +344,7 @@ async fn screening_page(
     Query(form): Query<SubjectForm>,
 ) -> ApiResult<Response> {
     let mut page = ScreeningPage {
-        chrome: chrome(&principal, "screening"),
+        chrome: Chrome::new(Some(&principal), "screening"),
         schemata: SCHEMATA.to_vec(),
         error: None,
         searched: false,
@@ -1075,7 +1045,7 @@ async fn batch_page(
         return render(&batch_view(&job));
     }
     render(&BatchPage {
-        chrome: chrome(&principal, "screening"),
+        chrome: Chrome::new(Some(&principal), "screening"),
         batch: batch_view(&job),
     })
 }

@@ -5,12 +5,12 @@
 
 mod common;
 
-use common::{Backend, TestServer, session, start, token_for};
+use common::{Backend, session, start, token_for};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tandem_protect::catalogue::{BUILTIN_TOML, Catalogue};
 use tandem_server::catalogue_pages::active_catalogue;
-use tandem_store::security::{AuditEntry, AuditFilter, AuditOutcome};
+use tandem_store::security::AuditOutcome;
 
 /// The built-in text with the first indicator's AL tier weakened and the version moved on.
 fn corrected(version: &str) -> String {
@@ -25,18 +25,6 @@ fn corrected(version: &str) -> String {
         &format!("version = \"{version}\""),
         1,
     )
-}
-
-async fn audit(server: &TestServer, prefix: &str) -> Vec<AuditEntry> {
-    server
-        .store
-        .audit_entries(&AuditFilter {
-            action_prefix: Some(prefix.to_string()),
-            limit: 100,
-            ..AuditFilter::default()
-        })
-        .await
-        .unwrap()
 }
 
 async fn admin_loads_reviews_and_activates(backend: Backend) {
@@ -147,14 +135,11 @@ async fn admin_loads_reviews_and_activates(backend: Backend) {
         first.tier(tandem_protect::ListId::AL).map(|t| t.letter()),
         Some("W")
     );
-    let html = client
-        .get(format!("{}/admin/catalogue?done=activated", server.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = common::page(
+        &client,
+        format!("{}/admin/catalogue?done=activated", server.base),
+    )
+    .await;
     assert!(html.contains("<strong>Version 0.1.1</strong>"), "{html}");
     assert!(html.contains("Loaded by <strong>admin</strong>"));
 
@@ -252,7 +237,7 @@ async fn admin_loads_reviews_and_activates(backend: Backend) {
     assert_eq!(revision["diff_from_active"]["tier_changes"][0]["to"], "W");
 
     // Every load and activation is in the audit log, with who and which hash.
-    let loads = audit(&server, "catalogue.load").await;
+    let loads = server.audit("catalogue.load").await;
     let load_targets: Vec<&str> = loads
         .iter()
         .filter_map(|e| e.entry.target.as_deref())
@@ -264,7 +249,7 @@ async fn admin_loads_reviews_and_activates(backend: Backend) {
         load_targets.contains(&builtin.sha256()),
         "the built-in one is stored on activation"
     );
-    let activations = audit(&server, "catalogue.activate").await;
+    let activations = server.audit("catalogue.activate").await;
     assert_eq!(
         activations
             .iter()
@@ -346,7 +331,7 @@ async fn broken_toml_is_located_and_stores_nothing(backend: Backend) {
     // Nothing stored, nothing activated; the refusals are audited as failed loads.
     assert!(server.store.catalogue_versions().await.unwrap().is_empty());
     assert_eq!(server.store.active_catalogue_sha256().await.unwrap(), None);
-    let loads = audit(&server, "catalogue.load").await;
+    let loads = server.audit("catalogue.load").await;
     assert_eq!(loads.len(), 2, "{loads:?}");
     assert!(
         loads
@@ -354,7 +339,7 @@ async fn broken_toml_is_located_and_stores_nothing(backend: Backend) {
             .all(|e| e.entry.outcome == AuditOutcome::Failed)
     );
     assert_eq!(loads[1].entry.detail["line"], line);
-    assert!(audit(&server, "catalogue.activate").await.is_empty());
+    assert!(server.audit("catalogue.activate").await.is_empty());
 
     // A stored revision that no longer validates (written behind the server's back, as an
     // older version of Tandem might have): assessments are refused with a clear problem, the
@@ -455,8 +440,8 @@ async fn other_roles_are_refused(backend: Backend) {
     }
     assert!(server.store.catalogue_versions().await.unwrap().is_empty());
     assert_eq!(server.store.active_catalogue_sha256().await.unwrap(), None);
-    assert!(audit(&server, "catalogue.").await.is_empty());
-    let denials = audit(&server, "permission.denied").await;
+    assert!(server.audit("catalogue.").await.is_empty());
+    let denials = server.audit("permission.denied").await;
     assert!(
         denials
             .iter()

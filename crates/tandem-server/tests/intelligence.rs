@@ -9,42 +9,11 @@ mod common;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tandem_store::security::AuditFilter;
 
 use common::{Backend, TestServer, start};
 
 const SPEAKER: &str = "Zainab Testperson-Protected";
 const ACCOUNT: &str = "they took my passport at the Sabha warehouse";
-
-async fn call(
-    f: &TestServer,
-    token: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut request = reqwest::Client::new()
-        .request(method, format!("{}{path}", f.base))
-        .bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
-
-async fn get(f: &TestServer, token: &str, path: &str) -> (StatusCode, Value) {
-    call(f, token, reqwest::Method::GET, path, None).await
-}
-
-async fn post(f: &TestServer, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
-    call(f, token, reqwest::Method::POST, path, Some(body)).await
-}
 
 /// A case with intelligence consent and one testimony naming `actors`; returns the case id.
 async fn case_with_testimony(f: &TestServer, token: &str, actors: Value) -> String {
@@ -55,20 +24,20 @@ async fn case_with_testimony(f: &TestServer, token: &str, actors: Value) -> Stri
         "ind_EX-01": "yes", "ind_EX-04": "yes", "ind_CD-01": "yes", "ind_CD-03": "yes",
         "ind_CR-06": "no",
     });
-    let (status, body) = post(f, token, "/api/v1/cases", json!({"responses": responses})).await;
+    let (status, body) = f
+        .post(token, "/api/v1/cases", json!({"responses": responses}))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let id = body["case_id"].as_str().unwrap().to_string();
-    let (status, body) = post(
-        f,
-        token,
-        &format!("/api/v1/cases/{id}/consents"),
-        json!({"scope": "intelligence", "given": true}),
-    )
-    .await;
+    let (status, body) = f
+        .post(
+            token,
+            &format!("/api/v1/cases/{id}/consents"),
+            json!({"scope": "intelligence", "given": true}),
+        )
+        .await;
     assert!(status.is_success(), "{body}");
-    let (status, body) = post(
-        f,
-        token,
+    let (status, body) = f.post(token,
         &format!("/api/v1/cases/{id}/testimonies"),
         json!({"speaker_name": SPEAKER, "account": ACCOUNT, "given_on": "2025-02-11",
             "coding": {
@@ -84,35 +53,35 @@ async fn case_with_testimony(f: &TestServer, token: &str, actors: Value) -> Stri
 }
 
 async fn pending(f: &TestServer, token: &str) -> Vec<Value> {
-    let (status, body) = get(f, token, "/api/v1/intelligence/mentions").await;
+    let (status, body) = f.get(token, "/api/v1/intelligence/mentions").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["mentions"].as_array().unwrap().clone()
 }
 
 async fn confirm(f: &TestServer, token: &str, mention: &Value, actor: &str) -> Value {
-    let (status, body) = post(
-        f,
-        token,
-        &format!("/api/v1/intelligence/mentions/{}/confirm", mention["id"]),
-        json!({"actor": actor}),
-    )
-    .await;
+    let (status, body) = f
+        .post(
+            token,
+            &format!("/api/v1/intelligence/mentions/{}/confirm", mention["id"]),
+            json!({"actor": actor}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["actor"].clone()
 }
 
 /// What an analyst gets for an entity id: the status, and the search hits for a name.
 async fn analyst_sees(f: &TestServer, analyst: &str, id: &str, name: &str) -> (StatusCode, bool) {
-    let (status, _) = get(f, analyst, &format!("/api/v1/entities/{id}")).await;
+    let (status, _) = f.get(analyst, &format!("/api/v1/entities/{id}")).await;
     // The yente-compatible route reads through the same gate.
-    let (yente, _) = get(f, analyst, &format!("/entities/{id}")).await;
+    let (yente, _) = f.get(analyst, &format!("/entities/{id}")).await;
     assert_eq!(yente, status, "/entities/{id}");
-    let (search, body) = get(
-        f,
-        analyst,
-        &format!("/api/v1/search?q={}", name.replace(' ', "+")),
-    )
-    .await;
+    let (search, body) = f
+        .get(
+            analyst,
+            &format!("/api/v1/search?q={}", name.replace(' ', "+")),
+        )
+        .await;
     assert_eq!(search, StatusCode::OK, "{body}");
     let found = body["results"]
         .as_array()
@@ -184,18 +153,12 @@ async fn the_guard_holds_until_two_testimonies_or_a_review(backend: Backend) {
             "/api/v1/intelligence/actors".to_string(),
         ),
     ] {
-        let (status, _) = call(&f, &analyst, method, &path, Some(json!({"actor": "new"}))).await;
+        let (status, _) = f
+            .call(&analyst, method, &path, Some(json!({"actor": "new"})))
+            .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
     }
-    let denials = f
-        .store
-        .audit_entries(&AuditFilter {
-            action_prefix: Some("permission.denied".into()),
-            limit: 100,
-            ..AuditFilter::default()
-        })
-        .await
-        .unwrap();
+    let denials = f.audit("permission.denied").await;
     assert!(denials.len() >= 3, "analyst refusals are audited");
 
     let kofi = confirm(&f, &worker, &mentions[0], "new").await;
@@ -210,18 +173,17 @@ async fn the_guard_holds_until_two_testimonies_or_a_review(backend: Backend) {
         analyst_sees(&f, &analyst, &kofi_id, "Kofi Mensah-Broker").await,
         (StatusCode::NOT_FOUND, false)
     );
-    let (status, _) = get(&f, &analyst, &format!("/api/v1/entities/{kofi_id}/graph")).await;
+    let (status, _) = f
+        .get(&analyst, &format!("/api/v1/entities/{kofi_id}/graph"))
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     // Not even counted: the held-back actors' dataset is in no analyst's list.
-    let (_, datasets) = get(&f, &analyst, "/api/v1/datasets").await;
+    let (_, datasets) = f.get(&analyst, "/api/v1/datasets").await;
     let names = datasets.to_string();
     assert!(!names.contains("testimony_intelligence"), "{names}");
-    let (status, detail) = get(
-        &f,
-        &worker,
-        &format!("/api/v1/intelligence/actors/{kofi_id}"),
-    )
-    .await;
+    let (status, detail) = f
+        .get(&worker, &format!("/api/v1/intelligence/actors/{kofi_id}"))
+        .await;
     assert_eq!(status, StatusCode::OK, "{detail}");
     assert_eq!(detail["actor"]["testimonies"], 1);
     assert_eq!(detail["provenance"][0]["source_kind"], "testimony");
@@ -272,7 +234,9 @@ async fn the_guard_holds_until_two_testimonies_or_a_review(backend: Backend) {
         analyst_sees(&f, &analyst, &kofi_id, "Kofi Mensah-Broker").await,
         (StatusCode::OK, true)
     );
-    let (_, entity) = get(&f, &analyst, &format!("/api/v1/entities/{kofi_id}")).await;
+    let (_, entity) = f
+        .get(&analyst, &format!("/api/v1/entities/{kofi_id}"))
+        .await;
     assert_eq!(entity["sensitivity"], "restricted");
     let keywords = entity["properties"]["keywords"].to_string();
     for expected in [
@@ -289,17 +253,16 @@ async fn the_guard_holds_until_two_testimonies_or_a_review(backend: Backend) {
     let refs = [detail["provenance"][0]["testimony_ref"].as_str().unwrap()];
     assert_no_survivor_data(&entity.to_string(), &refs);
     // The edge to Ibrahim (one testimony, not reviewed) stays hidden with him.
-    let (status, graph) = get(&f, &analyst, &format!("/api/v1/entities/{kofi_id}/graph")).await;
+    let (status, graph) = f
+        .get(&analyst, &format!("/api/v1/entities/{kofi_id}/graph"))
+        .await;
     assert_eq!(status, StatusCode::OK, "{graph}");
     assert_eq!(graph["nodes"].as_array().unwrap().len(), 1, "{graph}");
     assert_no_survivor_data(&graph.to_string(), &[&case_a, &case_b]);
     // Org A's officer sees org B's link only as "another organisation".
-    let (_, detail) = get(
-        &f,
-        &worker,
-        &format!("/api/v1/intelligence/actors/{kofi_id}"),
-    )
-    .await;
+    let (_, detail) = f
+        .get(&worker, &format!("/api/v1/intelligence/actors/{kofi_id}"))
+        .await;
     let cases: Vec<&Value> = detail["provenance"]
         .as_array()
         .unwrap()
@@ -316,29 +279,29 @@ async fn the_guard_holds_until_two_testimonies_or_a_review(backend: Backend) {
         analyst_sees(&f, &analyst, &ibrahim_id, "Ibrahim Tchadien-Driver").await,
         (StatusCode::NOT_FOUND, false)
     );
-    let (status, _) = post(
-        &f,
-        &analyst,
-        &format!("/api/v1/intelligence/actors/{ibrahim_id}/review"),
-        json!({"reason": "nope"}),
-    )
-    .await;
+    let (status, _) = f
+        .post(
+            &analyst,
+            &format!("/api/v1/intelligence/actors/{ibrahim_id}/review"),
+            json!({"reason": "nope"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, body) = post(
-        &f,
-        &worker,
-        &format!("/api/v1/intelligence/actors/{ibrahim_id}/review"),
-        json!({"reason": ""}),
-    )
-    .await;
+    let (status, body) = f
+        .post(
+            &worker,
+            &format!("/api/v1/intelligence/actors/{ibrahim_id}/review"),
+            json!({"reason": ""}),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    let (status, body) = post(
-        &f,
-        &worker,
-        &format!("/api/v1/intelligence/actors/{ibrahim_id}/review"),
-        json!({"reason": "common transport role on a busy route; no unique detail"}),
-    )
-    .await;
+    let (status, body) = f
+        .post(
+            &worker,
+            &format!("/api/v1/intelligence/actors/{ibrahim_id}/review"),
+            json!({"reason": "common transport role on a busy route; no unique detail"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["actor"]["released"], true);
     assert_eq!(body["actor"]["review"]["by"], "caseworker");
@@ -346,40 +309,31 @@ async fn the_guard_holds_until_two_testimonies_or_a_review(backend: Backend) {
         analyst_sees(&f, &analyst, &ibrahim_id, "Ibrahim Tchadien-Driver").await,
         (StatusCode::OK, true)
     );
-    let reviews = f
-        .store
-        .audit_entries(&AuditFilter {
-            action_prefix: Some("intelligence.review".into()),
-            limit: 10,
-            ..AuditFilter::default()
-        })
-        .await
-        .unwrap();
+    let reviews = f.audit("intelligence.review").await;
     assert_eq!(reviews.len(), 1);
     assert_eq!(
         reviews[0].entry.target.as_deref(),
         Some(ibrahim_id.as_str())
     );
     // Both ends released: the co-mention edge appears.
-    let (_, graph) = get(&f, &analyst, &format!("/api/v1/entities/{kofi_id}/graph")).await;
+    let (_, graph) = f
+        .get(&analyst, &format!("/api/v1/entities/{kofi_id}/graph"))
+        .await;
     assert_eq!(graph["nodes"].as_array().unwrap().len(), 2, "{graph}");
     assert_no_survivor_data(&graph.to_string(), &[&case_a, &case_b]);
 
     // Erasure of case b: Kofi falls back to one testimony and is hidden again.
-    let (status, body) = post(
-        &f,
-        &worker_b,
-        &format!("/api/v1/cases/{case_b}/erase"),
-        json!({"reason": "consent withdrawn"}),
-    )
-    .await;
+    let (status, body) = f
+        .post(
+            &worker_b,
+            &format!("/api/v1/cases/{case_b}/erase"),
+            json!({"reason": "consent withdrawn"}),
+        )
+        .await;
     assert!(status.is_success(), "{body}");
-    let (_, detail) = get(
-        &f,
-        &worker,
-        &format!("/api/v1/intelligence/actors/{kofi_id}"),
-    )
-    .await;
+    let (_, detail) = f
+        .get(&worker, &format!("/api/v1/intelligence/actors/{kofi_id}"))
+        .await;
     assert_eq!(detail["actor"]["testimonies"], 1, "{detail}");
     assert_eq!(detail["actor"]["released"], false);
     assert_eq!(detail["provenance"].as_array().unwrap().len(), 1);
@@ -396,16 +350,18 @@ async fn the_guard_holds_until_two_testimonies_or_a_review(backend: Backend) {
     );
 
     // Erasure of case a: nothing names either actor any more; both are gone.
-    let (status, body) = post(
-        &f,
-        &worker,
-        &format!("/api/v1/cases/{case_a}/erase"),
-        json!({"reason": "consent withdrawn"}),
-    )
-    .await;
+    let (status, body) = f
+        .post(
+            &worker,
+            &format!("/api/v1/cases/{case_a}/erase"),
+            json!({"reason": "consent withdrawn"}),
+        )
+        .await;
     assert!(status.is_success(), "{body}");
     for id in [&kofi_id, &ibrahim_id] {
-        let (status, _) = get(&f, &worker, &format!("/api/v1/intelligence/actors/{id}")).await;
+        let (status, _) = f
+            .get(&worker, &format!("/api/v1/intelligence/actors/{id}"))
+            .await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert!(
             f.store.entity(id).await.unwrap().is_empty(),
@@ -447,6 +403,11 @@ async fn the_pages_confirm_and_review(backend: Backend) {
     let html = page.text().await.unwrap();
     assert!(html.contains("Musa Paged-Smuggler"), "{html}");
     assert!(!html.contains(SPEAKER));
+    // The main navigation leads here and marks it as the page in view.
+    assert!(
+        html.contains(r#"<a href="/protection/intelligence" aria-current="page">Intelligence</a>"#),
+        "{html}"
+    );
     let id = pending(&f, &worker).await[0]["id"].clone();
     let response = client
         .post(format!("{}/protection/intelligence/mentions/{id}", f.base))
@@ -471,18 +432,13 @@ async fn the_pages_confirm_and_review(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let html = client
-        .get(format!("{}{location}", f.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = common::page(&client, format!("{}{location}", f.base)).await;
     assert!(html.contains("shown to analysts"), "{html}");
     assert!(html.contains("no unique detail"));
     let analyst = common::token_for(&f, "analyst").await;
-    let (status, _) = get(&f, &analyst, &format!("/api/v1/entities/{actor_id}")).await;
+    let (status, _) = f
+        .get(&analyst, &format!("/api/v1/entities/{actor_id}"))
+        .await;
     assert_eq!(status, StatusCode::OK);
     // Analysts are refused the pages too.
     let (analyst_client, _) = common::session(&f, "analyst").await;
@@ -531,20 +487,17 @@ async fn withdrawn_consent_drops_the_testimony(backend: Backend) {
         analyst_sees(&f, &analyst, &actor_id, "Baba Withdrawtest").await,
         (StatusCode::OK, true)
     );
-    let (status, body) = post(
-        &f,
-        &worker,
-        &format!("/api/v1/cases/{first}/consents"),
-        json!({"scope": "intelligence", "given": false}),
-    )
-    .await;
+    let (status, body) = f
+        .post(
+            &worker,
+            &format!("/api/v1/cases/{first}/consents"),
+            json!({"scope": "intelligence", "given": false}),
+        )
+        .await;
     assert!(status.is_success(), "{body}");
-    let (_, detail) = get(
-        &f,
-        &worker,
-        &format!("/api/v1/intelligence/actors/{actor_id}"),
-    )
-    .await;
+    let (_, detail) = f
+        .get(&worker, &format!("/api/v1/intelligence/actors/{actor_id}"))
+        .await;
     assert_eq!(detail["actor"]["testimonies"], 1, "{detail}");
     assert_eq!(
         analyst_sees(&f, &analyst, &actor_id, "Baba Withdrawtest").await,
@@ -598,7 +551,7 @@ async fn concurrent_confirmations_all_land(backend: Backend) {
         );
     }
     // Six co-mention edges among four actors, all held back with them.
-    let (_, actors) = get(&f, &worker, "/api/v1/intelligence/actors").await;
+    let (_, actors) = f.get(&worker, "/api/v1/intelligence/actors").await;
     assert_eq!(actors["actors"].as_array().unwrap().len(), 4);
     let edges: usize = futures::future::join_all(ids.iter().map(|id| f.store.referencing(id)))
         .await

@@ -16,49 +16,6 @@ use common::{Backend, TestServer, start};
 type Fixture = TestServer;
 
 impl TestServer {
-    async fn token(&self, username: &str) -> String {
-        common::token_for(self, username).await
-    }
-
-    async fn call(
-        &self,
-        token: &str,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut request = reqwest::Client::new()
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let problem = response
-            .headers()
-            .get("content-type")
-            .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-        let text = response.text().await.unwrap();
-        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        if !status.is_success() {
-            assert!(
-                problem,
-                "{path}: {status} is not a problem document: {value}"
-            );
-        }
-        (status, value)
-    }
-
-    async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
-        self.call(token, reqwest::Method::GET, path, None).await
-    }
-
-    async fn post(&self, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
-        self.call(token, reqwest::Method::POST, path, Some(body))
-            .await
-    }
-
     /// A case from a completed interview; returns its id.
     async fn interview(&self, token: &str, exploitation: &str) -> String {
         let (status, body) = self
@@ -70,17 +27,6 @@ impl TestServer {
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         body["case_id"].as_str().unwrap().to_string()
-    }
-
-    async fn audit(&self, prefix: &str) -> Vec<tandem_store::security::AuditEntry> {
-        self.store
-            .audit_entries(&AuditFilter {
-                action_prefix: Some(prefix.to_string()),
-                limit: 1000,
-                ..AuditFilter::default()
-            })
-            .await
-            .unwrap()
     }
 }
 
@@ -736,14 +682,7 @@ async fn the_web_forms_follow_the_same_rules(backend: Backend) {
     let location = done.headers()["location"].to_str().unwrap().to_string();
     assert!(location.starts_with("/cases/case-"), "{location}");
     let id = location.split('/').nth(2).unwrap().to_string();
-    let result = client
-        .get(format!("{}{location}", f.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let result = common::page(&client, format!("{}{location}", f.base)).await;
     assert!(result.contains("Indicators consistent with trafficking"));
     assert!(result.contains("DR-01"));
 
@@ -889,17 +828,14 @@ async fn assessments_use_the_activated_catalogue(backend: Backend) {
     // The result page labels the indicators with the revision the assessment used.
     let (client, _) = web_session(&f, "caseworker").await;
     let file = f.store.case_file(&after).await.unwrap().unwrap();
-    let page = client
-        .get(format!(
+    let page = common::page(
+        &client,
+        format!(
             "{}/cases/{after}/assessments/{}",
             f.base, file.assessments[0].id
-        ))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        ),
+    )
+    .await;
     assert!(page.contains("0.1.1-test"));
     assert!(page.contains("DR-01"));
 }

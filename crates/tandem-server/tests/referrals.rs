@@ -6,61 +6,11 @@ mod common;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tandem_store::security::{AuditFilter, AuditOutcome, NewUser, UserRole};
+use tandem_store::security::{AuditOutcome, NewUser, UserRole};
 
 use common::{Backend, TestServer, start, token_for};
 
 const NAME: &str = "Esther Testperson-Referred";
-
-async fn call(
-    server: &TestServer,
-    token: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut request = reqwest::Client::new()
-        .request(method, format!("{}{path}", server.base))
-        .bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let problem = response
-        .headers()
-        .get("content-type")
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    let text = response.text().await.unwrap();
-    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    if !status.is_success() {
-        assert!(
-            problem,
-            "{path}: {status} is not a problem document: {value}"
-        );
-    }
-    (status, value)
-}
-
-async fn post(server: &TestServer, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
-    call(server, token, reqwest::Method::POST, path, Some(body)).await
-}
-
-async fn get(server: &TestServer, token: &str, path: &str) -> (StatusCode, Value) {
-    call(server, token, reqwest::Method::GET, path, None).await
-}
-
-async fn audit(server: &TestServer, prefix: &str) -> Vec<tandem_store::security::AuditEntry> {
-    server
-        .store
-        .audit_entries(&AuditFilter {
-            action_prefix: Some(prefix.to_string()),
-            limit: 1000,
-            ..AuditFilter::default()
-        })
-        .await
-        .unwrap()
-}
 
 /// A case of organisation A from an interview, with a name and contact in its details.
 async fn case_of_a(server: &TestServer, token: &str) -> String {
@@ -69,35 +19,31 @@ async fn case_of_a(server: &TestServer, token: &str) -> String {
         "age_at_start": "24",
         "exploitation": "labour", "ind_DR-01": "yes", "ind_EX-01": "yes", "ind_CD-01": "yes",
     });
-    let (status, body) = post(
-        server,
-        token,
-        "/api/v1/cases",
-        json!({"responses": responses}),
-    )
-    .await;
+    let (status, body) = server
+        .post(token, "/api/v1/cases", json!({"responses": responses}))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let id = body["case_id"].as_str().unwrap().to_string();
-    let (status, body) = post(
-        server,
-        token,
-        &format!("/api/v1/cases/{id}/details"),
-        json!({"label": NAME, "contact": "+39 333 000 1111", "age_at_registration": 24,
+    let (status, body) = server
+        .post(
+            token,
+            &format!("/api/v1/cases/{id}/details"),
+            json!({"label": NAME, "contact": "+39 333 000 1111", "age_at_registration": 24,
             "notes": "cooperation with police: declined"}),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     id
 }
 
 async fn consent(server: &TestServer, token: &str, id: &str, scope: &str) {
-    let (status, body) = post(
-        server,
-        token,
-        &format!("/api/v1/cases/{id}/consents"),
-        json!({"scope": scope, "given": true}),
-    )
-    .await;
+    let (status, body) = server
+        .post(
+            token,
+            &format!("/api/v1/cases/{id}/consents"),
+            json!({"scope": scope, "given": true}),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
 }
 
@@ -136,42 +82,42 @@ async fn referrals_follow_their_workflow(backend: Backend) {
     let path = format!("/api/v1/cases/{id}/referrals");
 
     // The consent gate; an override needs a permission case workers do not hold.
-    let (status, problem) = post(&server, &a, &path, refer(json!([]))).await;
+    let (status, problem) = server.post(&a, &path, refer(json!([]))).await;
     assert_eq!(status, StatusCode::CONFLICT, "{problem}");
     assert_eq!(problem["code"], "consent_required");
     let mut overridden = refer(json!([]));
     overridden["consent_override"] = json!({"reason": "vital_interest"});
-    let (status, _) = post(&server, &a, &path, overridden).await;
+    let (status, _) = server.post(&a, &path, overridden).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let denied = audit(&server, "case.consent_override").await;
+    let denied = server.audit("case.consent_override").await;
     assert_eq!(denied.len(), 1);
     assert_eq!(denied[0].entry.outcome, AuditOutcome::Denied);
-    assert!(audit(&server, "alert.consent_override").await.is_empty());
+    assert!(server.audit("alert.consent_override").await.is_empty());
     consent(&server, &a, &id, "referral").await;
 
     // Only the fields the receiver needs, and only listed ones.
-    let (status, problem) = post(&server, &a, &path, refer(json!(["notes"]))).await;
+    let (status, problem) = server.post(&a, &path, refer(json!(["notes"]))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(problem["field"], "share");
     let mut to_self = refer(json!([]));
     to_self["to_organisation"] = json!("ngo-a");
     assert_eq!(
-        post(&server, &a, &path, to_self).await.0,
+        server.post(&a, &path, to_self).await.0,
         StatusCode::BAD_REQUEST
     );
     let mut nowhere = refer(json!([]));
     nowhere["to_organisation"] = json!("ngo-nowhere");
     assert_eq!(
-        post(&server, &a, &path, nowhere).await.0,
+        server.post(&a, &path, nowhere).await.0,
         StatusCode::BAD_REQUEST
     );
     // Case workers of other organisations cannot refer A's case.
     assert_eq!(
-        post(&server, &b, &path, refer(json!([]))).await.0,
+        server.post(&b, &path, refer(json!([]))).await.0,
         StatusCode::FORBIDDEN
     );
 
-    let (status, first) = post(&server, &a, &path, refer(json!(["label"]))).await;
+    let (status, first) = server.post(&a, &path, refer(json!(["label"]))).await;
     assert_eq!(status, StatusCode::CREATED, "{first}");
     assert_eq!(first["state"], "pending");
     assert_eq!(first["direction"], "outgoing");
@@ -200,14 +146,14 @@ async fn referrals_follow_their_workflow(backend: Backend) {
     assert!(!html.contains(NAME), "the list decrypts nothing");
 
     // B sees it coming in and reads what was shared: the name, nothing else.
-    let (status, listed) = get(&server, &b, "/api/v1/referrals").await;
+    let (status, listed) = server.get(&b, "/api/v1/referrals").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(listed[0]["direction"], "incoming");
     assert!(
         listed[0].get("shared").is_none(),
         "the list decrypts nothing"
     );
-    let (status, read) = get(&server, &b, &format!("/api/v1/referrals/{rid}")).await;
+    let (status, read) = server.get(&b, &format!("/api/v1/referrals/{rid}")).await;
     assert_eq!(status, StatusCode::OK, "{read}");
     assert_eq!(read["shared"]["case"]["label"], NAME);
     assert_eq!(read["shared"]["service_type"], "legal aid");
@@ -218,25 +164,20 @@ async fn referrals_follow_their_workflow(backend: Backend) {
     );
     // The outsider neither reads nor acts, and is audited.
     assert_eq!(
-        get(&server, &c, &format!("/api/v1/referrals/{rid}"))
+        server.get(&c, &format!("/api/v1/referrals/{rid}")).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        server
+            .post(&c, &format!("/api/v1/referrals/{rid}/accept"), json!({}))
             .await
             .0,
         StatusCode::FORBIDDEN
     );
-    assert_eq!(
-        post(
-            &server,
-            &c,
-            &format!("/api/v1/referrals/{rid}/accept"),
-            json!({})
-        )
-        .await
-        .0,
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(audit(&server, "referral.denied").await.len(), 2);
+    assert_eq!(server.audit("referral.denied").await.len(), 2);
     assert!(
-        get(&server, &c, "/api/v1/referrals")
+        server
+            .get(&c, "/api/v1/referrals")
             .await
             .1
             .as_array()
@@ -247,71 +188,65 @@ async fn referrals_follow_their_workflow(backend: Backend) {
     // Accept: the receiver only. Revoke: the sender only, while pending.
     let step = |rid: i64, action: &str| format!("/api/v1/referrals/{rid}/{action}");
     assert_eq!(
-        post(&server, &a, &step(rid, "accept"), json!({})).await.0,
+        server.post(&a, &step(rid, "accept"), json!({})).await.0,
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        post(&server, &b, &step(rid, "revoke"), json!({})).await.0,
+        server.post(&b, &step(rid, "revoke"), json!({})).await.0,
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        post(&server, &b, &step(rid, "finish"), json!({})).await.0,
+        server.post(&b, &step(rid, "finish"), json!({})).await.0,
         StatusCode::BAD_REQUEST
     );
-    let (status, accepted) = post(&server, &b, &step(rid, "accept"), json!({})).await;
+    let (status, accepted) = server.post(&b, &step(rid, "accept"), json!({})).await;
     assert_eq!(status, StatusCode::OK, "{accepted}");
     assert_eq!(accepted["state"], "accepted");
     for (token, action) in [(&b, "accept"), (&b, "reject"), (&a, "revoke")] {
-        let (status, problem) = post(&server, token, &step(rid, action), json!({})).await;
+        let (status, problem) = server.post(token, &step(rid, action), json!({})).await;
         assert_eq!(status, StatusCode::CONFLICT, "{action}: {problem}");
         assert_eq!(problem["code"], "transition_not_allowed");
     }
     assert_eq!(
-        post(&server, &a, &step(rid, "complete"), json!({})).await.0,
+        server.post(&a, &step(rid, "complete"), json!({})).await.0,
         StatusCode::FORBIDDEN
     );
-    let (status, done) = post(&server, &b, &step(rid, "complete"), json!({})).await;
+    let (status, done) = server.post(&b, &step(rid, "complete"), json!({})).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(done["state"], "done");
     assert_eq!(
-        post(&server, &b, &step(rid, "complete"), json!({})).await.0,
+        server.post(&b, &step(rid, "complete"), json!({})).await.0,
         StatusCode::CONFLICT
     );
 
     // Revoked while pending, then nothing more; rejected, then not completed.
-    let (_, second) = post(&server, &a, &path, refer(json!([]))).await;
+    let (_, second) = server.post(&a, &path, refer(json!([]))).await;
     let second = second["id"].as_i64().unwrap();
-    let (status, revoked) = post(&server, &a, &step(second, "revoke"), json!({})).await;
+    let (status, revoked) = server.post(&a, &step(second, "revoke"), json!({})).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(revoked["state"], "revoked");
     assert_eq!(
-        post(&server, &b, &step(second, "accept"), json!({}))
-            .await
-            .0,
+        server.post(&b, &step(second, "accept"), json!({})).await.0,
         StatusCode::CONFLICT
     );
-    let (_, third) = post(&server, &a, &path, refer(json!([]))).await;
+    let (_, third) = server.post(&a, &path, refer(json!([]))).await;
     let third = third["id"].as_i64().unwrap();
     assert_eq!(
-        post(&server, &b, &step(third, "reject"), json!({})).await.0,
+        server.post(&b, &step(third, "reject"), json!({})).await.0,
         StatusCode::OK
     );
     assert_eq!(
-        post(&server, &b, &step(third, "complete"), json!({}))
-            .await
-            .0,
+        server.post(&b, &step(third, "complete"), json!({})).await.0,
         StatusCode::CONFLICT
     );
     assert_eq!(
-        post(&server, &b, &step(999_999, "accept"), json!({}))
-            .await
-            .0,
+        server.post(&b, &step(999_999, "accept"), json!({})).await.0,
         StatusCode::NOT_FOUND
     );
 
     // Every step audited; the case keeps an event per step; A still owns the case.
     for action in ["accept", "complete", "revoke", "reject"] {
-        let entries = audit(&server, &format!("referral.{action}")).await;
+        let entries = server.audit(&format!("referral.{action}")).await;
         assert_eq!(entries.len(), 1, "{action}");
         assert_eq!(entries[0].entry.target.as_deref(), Some(id.as_str()));
     }
@@ -321,11 +256,11 @@ async fn referrals_follow_their_workflow(backend: Backend) {
         7
     );
     assert_eq!(
-        get(&server, &a, &format!("/api/v1/cases/{id}")).await.0,
+        server.get(&a, &format!("/api/v1/cases/{id}")).await.0,
         StatusCode::OK
     );
     assert_eq!(
-        get(&server, &b, &format!("/api/v1/cases/{id}")).await.0,
+        server.get(&b, &format!("/api/v1/cases/{id}")).await.0,
         StatusCode::FORBIDDEN
     );
 }
@@ -343,34 +278,34 @@ async fn transfers_hand_the_case_over(backend: Backend) {
 
     // Sharing consent first (a referral consent is not enough), and an open case.
     consent(&server, &a, &id, "referral").await;
-    let (status, problem) = post(&server, &a, &path, offer.clone()).await;
+    let (status, problem) = server.post(&a, &path, offer.clone()).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(problem["code"], "consent_required");
     assert_eq!(
-        audit(&server, "case.transfer").await[0].entry.outcome,
+        server.audit("case.transfer").await[0].entry.outcome,
         AuditOutcome::Denied
     );
     consent(&server, &a, &id, "sharing").await;
-    let (status, problem) = post(&server, &a, &path, offer.clone()).await;
+    let (status, problem) = server.post(&a, &path, offer.clone()).await;
     assert_eq!(
         status,
         StatusCode::CONFLICT,
         "a screening record is not transferred"
     );
     assert_eq!(problem["code"], "transition_not_allowed");
-    let (status, _) = post(
-        &server,
-        &a,
-        &format!("/api/v1/cases/{id}/transition"),
-        json!({"action": "open"}),
-    )
-    .await;
+    let (status, _) = server
+        .post(
+            &a,
+            &format!("/api/v1/cases/{id}/transition"),
+            json!({"action": "open"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
 
-    let (status, first) = post(&server, &a, &path, offer.clone()).await;
+    let (status, first) = server.post(&a, &path, offer.clone()).await;
     assert_eq!(status, StatusCode::CREATED, "{first}");
     let first = first["id"].as_i64().unwrap();
-    let (status, problem) = post(&server, &a, &path, offer.clone()).await;
+    let (status, problem) = server.post(&a, &path, offer.clone()).await;
     assert_eq!(
         status,
         StatusCode::CONFLICT,
@@ -378,34 +313,32 @@ async fn transfers_hand_the_case_over(backend: Backend) {
     );
     // Revocable while pending; then a new offer.
     assert_eq!(
-        post(&server, &b, &step(first, "revoke"), json!({})).await.0,
+        server.post(&b, &step(first, "revoke"), json!({})).await.0,
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        post(&server, &a, &step(first, "revoke"), json!({})).await.0,
+        server.post(&a, &step(first, "revoke"), json!({})).await.0,
         StatusCode::OK
     );
-    let (_, second) = post(&server, &a, &path, offer.clone()).await;
+    let (_, second) = server.post(&a, &path, offer.clone()).await;
     let second = second["id"].as_i64().unwrap();
     // Until B accepts, the case is A's.
     assert_eq!(
-        get(&server, &b, &format!("/api/v1/cases/{id}")).await.0,
+        server.get(&b, &format!("/api/v1/cases/{id}")).await.0,
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        post(&server, &a, &step(second, "accept"), json!({}))
-            .await
-            .0,
+        server.post(&a, &step(second, "accept"), json!({})).await.0,
         StatusCode::FORBIDDEN
     );
-    let (status, accepted) = post(&server, &b, &step(second, "accept"), json!({})).await;
+    let (status, accepted) = server.post(&b, &step(second, "accept"), json!({})).await;
     assert_eq!(status, StatusCode::OK, "{accepted}");
     assert_eq!(accepted["state"], "accepted");
     // Now it is B's, with everything in it, and no longer A's.
-    let (status, case) = get(&server, &b, &format!("/api/v1/cases/{id}")).await;
+    let (status, case) = server.get(&b, &format!("/api/v1/cases/{id}")).await;
     assert_eq!(status, StatusCode::OK, "{case}");
     assert_eq!(
-        get(&server, &a, &format!("/api/v1/cases/{id}")).await.0,
+        server.get(&a, &format!("/api/v1/cases/{id}")).await.0,
         StatusCode::FORBIDDEN
     );
     let meta = server.store.case_meta(&id).await.unwrap().unwrap();
@@ -418,15 +351,13 @@ async fn transfers_hand_the_case_over(backend: Backend) {
         .organisation_id;
     assert_eq!(meta.organisation_id, org_b);
     // A transfer has no "done"; an accepted one cannot be revoked.
-    let (status, problem) = post(&server, &b, &step(second, "complete"), json!({})).await;
+    let (status, problem) = server.post(&b, &step(second, "complete"), json!({})).await;
     assert_eq!(status, StatusCode::CONFLICT, "{problem}");
     assert_eq!(
-        post(&server, &a, &step(second, "revoke"), json!({}))
-            .await
-            .0,
+        server.post(&a, &step(second, "revoke"), json!({})).await.0,
         StatusCode::CONFLICT
     );
-    let moved = audit(&server, "referral.accept").await;
+    let moved = server.audit("referral.accept").await;
     assert_eq!(moved[0].entry.detail["case_moved"], true);
 }
 
@@ -460,50 +391,50 @@ async fn legal_holds_pause_the_retention_sweep(backend: Backend) {
     let holds = format!("/api/v1/cases/{id}/holds");
     let reason = "the person supports proceedings against the Testport recruiter";
 
-    let (status, problem) = post(
-        &server,
-        &a,
-        &holds,
-        json!({"reason": " ", "review_on": "2099-01-01"}),
-    )
-    .await;
+    let (status, problem) = server
+        .post(
+            &a,
+            &holds,
+            json!({"reason": " ", "review_on": "2099-01-01"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(problem["field"], "reason");
-    let (status, problem) = post(
-        &server,
-        &a,
-        &holds,
-        json!({"reason": reason, "review_on": "2001-01-01"}),
-    )
-    .await;
+    let (status, problem) = server
+        .post(
+            &a,
+            &holds,
+            json!({"reason": reason, "review_on": "2001-01-01"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(problem["field"], "review_on");
     assert_eq!(
-        post(
-            &server,
-            &b,
-            &holds,
-            json!({"reason": reason, "review_on": "2099-01-01"})
-        )
-        .await
-        .0,
+        server
+            .post(
+                &b,
+                &holds,
+                json!({"reason": reason, "review_on": "2099-01-01"})
+            )
+            .await
+            .0,
         StatusCode::FORBIDDEN
     );
-    let (status, hold) = post(
-        &server,
-        &a,
-        &holds,
-        json!({"reason": reason, "review_on": "2099-01-01"}),
-    )
-    .await;
+    let (status, hold) = server
+        .post(
+            &a,
+            &holds,
+            json!({"reason": reason, "review_on": "2099-01-01"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{hold}");
     assert_eq!(hold["reason"], Value::Null);
     let hid = hold["id"].as_i64().unwrap();
-    let (status, listed) = get(&server, &a, &holds).await;
+    let (status, listed) = server.get(&a, &holds).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(listed[0]["reason"], reason);
-    assert_eq!(get(&server, &b, &holds).await.0, StatusCode::FORBIDDEN);
-    let audited = audit(&server, "case.hold").await;
+    assert_eq!(server.get(&b, &holds).await.0, StatusCode::FORBIDDEN);
+    let audited = server.audit("case.hold").await;
     assert!(audited.iter().all(|e| {
         !serde_json::to_string(&e.entry)
             .unwrap()
@@ -511,13 +442,13 @@ async fn legal_holds_pause_the_retention_sweep(backend: Backend) {
     }));
 
     // Past its deadline, the held case is not due; lifted, it is.
-    let (status, _) = post(
-        &server,
-        &a,
-        &format!("/api/v1/cases/{id}/details"),
-        json!({"retention_until": "2020-01-01"}),
-    )
-    .await;
+    let (status, _) = server
+        .post(
+            &a,
+            &format!("/api/v1/cases/{id}/details"),
+            json!({"retention_until": "2020-01-01"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     let due = |body: Value| {
         body["due"]
@@ -526,25 +457,25 @@ async fn legal_holds_pause_the_retention_sweep(backend: Backend) {
             .iter()
             .any(|c| c["id"] == id.as_str())
     };
-    let (_, listed) = get(&server, &a, "/api/v1/cases/retention").await;
+    let (_, listed) = server.get(&a, "/api/v1/cases/retention").await;
     assert!(!due(listed), "a hold pauses erasure");
     let release = |hid: i64| format!("/api/v1/cases/{id}/holds/{hid}/release");
     assert_eq!(
-        post(&server, &a, &release(hid + 1000), json!({})).await.0,
+        server.post(&a, &release(hid + 1000), json!({})).await.0,
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        post(&server, &b, &release(hid), json!({})).await.0,
+        server.post(&b, &release(hid), json!({})).await.0,
         StatusCode::FORBIDDEN
     );
-    let (status, lifted) = post(&server, &a, &release(hid), json!({})).await;
+    let (status, lifted) = server.post(&a, &release(hid), json!({})).await;
     assert_eq!(status, StatusCode::OK, "{lifted}");
     assert!(lifted["released_at"].is_string());
     assert_eq!(
-        post(&server, &a, &release(hid), json!({})).await.0,
+        server.post(&a, &release(hid), json!({})).await.0,
         StatusCode::CONFLICT
     );
-    let (_, listed) = get(&server, &a, "/api/v1/cases/retention").await;
+    let (_, listed) = server.get(&a, "/api/v1/cases/retention").await;
     assert!(due(listed));
 
     // The case page's form places one too, and shows it with its reason and a way to lift it.
@@ -573,12 +504,31 @@ async fn legal_holds_pause_the_retention_sweep(backend: Backend) {
         html.contains("appeal pending") && html.contains("2098-05-01"),
         "{html}"
     );
-    let (_, listed) = get(&server, &a, &holds).await;
+    let (_, listed) = server.get(&a, &holds).await;
     let second = listed[1]["id"].as_i64().unwrap();
     assert!(html.contains(&format!("hold-{second}-release")));
     assert!(
         !html.contains(&format!("hold-{hid}-release")),
         "a lifted hold is not lifted again"
+    );
+    // Erasing the case while that hold stands is a conflict naming the hold.
+    let (status, problem) = server
+        .post(
+            &a,
+            &format!("/api/v1/cases/{id}/erase"),
+            json!({"reason": "retention period ended"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains(&format!("legal hold {second}"))),
+        "{problem}"
+    );
+    assert_eq!(
+        server.get(&a, &format!("/api/v1/cases/{id}")).await.0,
+        StatusCode::OK
     );
 }
 

@@ -7,9 +7,11 @@ pub mod browser;
 
 use std::sync::Arc;
 
+use reqwest::StatusCode;
+use serde_json::Value;
 use tandem_server::{AppState, ServerConfig};
 use tandem_store::crypto::Keyring;
-use tandem_store::security::{NewUser, UserRole};
+use tandem_store::security::{AuditEntry, AuditFilter, NewUser, UserRole};
 use tandem_store::{ImportMode, ImportRequest, KeySource, Store};
 
 pub const PASSWORD: &str = "lantern river stone moss";
@@ -190,6 +192,11 @@ pub fn hidden(html: &str, name: &str) -> Option<String> {
     Some(rest[start..start + end].to_string())
 }
 
+/// The text of the page at `url` as `client` gets it.
+pub async fn page(client: &reqwest::Client, url: String) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 /// Signs in through the login form; returns the client and the session's CSRF token.
 pub async fn sign_in(
     server: &TestServer,
@@ -197,14 +204,7 @@ pub async fn sign_in(
     password: &str,
 ) -> (reqwest::Client, reqwest::Response) {
     let client = client();
-    let page = client
-        .get(format!("{}/login", server.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page(&client, format!("{}/login", server.base)).await;
     let csrf = hidden(&page, "_csrf").expect("login form has a CSRF field");
     let response = client
         .post(format!("{}/login", server.base))
@@ -224,14 +224,68 @@ pub async fn sign_in(
 pub async fn session(server: &TestServer, username: &str) -> (reqwest::Client, String) {
     let (client, response) = sign_in(server, username, PASSWORD).await;
     assert_eq!(response.status(), 303, "sign-in of {username} failed");
-    let page = client
-        .get(format!("{}/account/password", server.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page(&client, format!("{}/account/password", server.base)).await;
     let csrf = hidden(&page, "csrf-token").expect("pages carry the CSRF token");
     (client, csrf)
+}
+
+/// The JSON API as a client with a bearer token sees it.
+impl TestServer {
+    /// An API token for `username` (see [`token_for`]).
+    pub async fn token(&self, username: &str) -> String {
+        token_for(self, username).await
+    }
+
+    /// Calls a JSON route; the answer as JSON, or its text as a JSON string. Every refusal
+    /// must be a problem document.
+    pub async fn call(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = reqwest::Client::new()
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let problem = response
+            .headers()
+            .get("content-type")
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+        let text = response.text().await.unwrap();
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        if !status.is_success() {
+            assert!(
+                problem,
+                "{path}: {status} is not a problem document: {value}"
+            );
+        }
+        (status, value)
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
+        self.call(token, reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(token, reqwest::Method::POST, path, Some(body))
+            .await
+    }
+
+    /// The audit entries whose action starts with `prefix`, read straight from the store.
+    pub async fn audit(&self, prefix: &str) -> Vec<AuditEntry> {
+        self.store
+            .audit_entries(&AuditFilter {
+                action_prefix: Some(prefix.to_string()),
+                limit: 1000,
+                ..AuditFilter::default()
+            })
+            .await
+            .unwrap()
+    }
 }
