@@ -27,7 +27,7 @@ mod json;
 mod synthetic;
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque, btree_map};
 use std::io::{self, BufRead, BufWriter, Read, Write};
 
 use serde::Serialize;
@@ -152,7 +152,7 @@ impl<R: BufRead> Iterator for FtmReader<R> {
                     if self.line_number == 1 {
                         text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
                     }
-                    match parse_line(text, &at) {
+                    match parse_line(text, at) {
                         Ok(records) => self.pending.extend(records),
                         Err(err) => return Some(Err(err)),
                     }
@@ -178,7 +178,7 @@ impl Problem {
 }
 
 /// Every record one line makes: the entity first, then the entities nested in it.
-fn parse_line(text: &[u8], at: &Location) -> Result<Vec<Record>, IngestError> {
+fn parse_line(text: &[u8], at: Location) -> Result<Vec<Record>, IngestError> {
     if text.iter().all(u8::is_ascii_whitespace) {
         return Ok(Vec::new());
     }
@@ -195,13 +195,23 @@ fn parse_line(text: &[u8], at: &Location) -> Result<Vec<Record>, IngestError> {
         };
         IngestError::invalid(location, problem.message)
     })?;
-    Ok(changes
-        .into_iter()
-        .map(|change| Record {
+    // Most lines make one record, which takes the location itself.
+    let mut records = Vec::with_capacity(changes.len());
+    let before_last = changes.len().saturating_sub(1);
+    let mut changes = changes.into_iter();
+    for change in changes.by_ref().take(before_last) {
+        records.push(Record {
             change,
             location: at.clone(),
-        })
-        .collect())
+        });
+    }
+    if let Some(change) = changes.next() {
+        records.push(Record {
+            change,
+            location: at,
+        });
+    }
+    Ok(records)
 }
 
 /// serde_json counts lines within the one line it was given; only the column means anything.
@@ -405,17 +415,19 @@ fn read_property(
         }
     }
     if !cleaned.is_empty() {
-        match entity.properties.get_mut(name) {
+        // One search of the map: the key is usually new, so its allocation is rarely wasted.
+        match entity.properties.entry(name.to_string()) {
             // A repeated key, or references added by nested entities.
-            Some(existing) => {
+            btree_map::Entry::Occupied(mut slot) => {
+                let existing = slot.get_mut();
                 for value in cleaned {
                     if !existing.contains(&value) {
                         existing.push(value);
                     }
                 }
             }
-            None => {
-                entity.properties.insert(name.to_string(), cleaned);
+            btree_map::Entry::Vacant(slot) => {
+                slot.insert(cleaned);
             }
         }
     }

@@ -18,9 +18,66 @@ pub(crate) type Properties = BTreeMap<String, Vec<String>>;
 /// When each (property, value) of a row was first seen, for the values that differ from the row.
 pub(crate) type ValueFirstSeen = HashMap<(String, String), String>;
 
+/// The stored JSON of an entity's values: byte for byte what `serde_json::to_string` writes,
+/// written directly because every import encodes every entity once and serde's generic map
+/// serialiser was a measurable part of it. It cannot fail; the `Result` keeps callers unchanged.
 pub(crate) fn encode_properties(properties: &Properties) -> Result<String> {
-    serde_json::to_string(properties)
-        .map_err(|err| StoreError::Invalid(format!("cannot encode values: {err}")))
+    let size: usize = properties
+        .iter()
+        .map(|(name, values)| name.len() + 6 + values.iter().map(|v| v.len() + 3).sum::<usize>())
+        .sum();
+    let mut out = String::with_capacity(size + 2);
+    out.push('{');
+    for (i, (name, values)) in properties.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_json_string(&mut out, name);
+        out.push_str(":[");
+        for (j, value) in values.iter().enumerate() {
+            if j > 0 {
+                out.push(',');
+            }
+            push_json_string(&mut out, value);
+        }
+        out.push(']');
+    }
+    out.push('}');
+    Ok(out)
+}
+
+/// A JSON string literal escaped as serde_json escapes it: `"`, `\` and control characters
+/// only (short forms where JSON has them, else `\u00xx`); everything else as is.
+fn push_json_string(out: &mut String, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for (i, &byte) in bytes.iter().enumerate() {
+        let short = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0x00..=0x1f => "",
+            _ => continue,
+        };
+        // Escaped bytes are ASCII, so the slices end on character boundaries.
+        out.push_str(&text[start..i]);
+        if short.is_empty() {
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0xf)]));
+        } else {
+            out.push_str(short);
+        }
+        start = i + 1;
+    }
+    out.push_str(&text[start..]);
+    out.push('"');
 }
 
 /// Names the stored row a decoding error comes from.
@@ -195,6 +252,35 @@ mod tests {
         ]);
         let text = encode_properties(&p).unwrap();
         assert_eq!(decode_properties(&ROW, &text).unwrap(), p);
+    }
+
+    #[test]
+    fn properties_are_encoded_as_serde_json_encodes_them() {
+        let p = props(&[
+            (
+                "name",
+                &[
+                    "quote \" back \\ slash",
+                    "tab\t nl\n cr\r \u{8}\u{c} \u{1} \u{1f}",
+                ],
+            ),
+            ("alias", &["Ğhermay – ድርጅት \u{7f} 😀", ""]),
+            ("notes", &[]),
+        ]);
+        assert_eq!(
+            encode_properties(&p).unwrap(),
+            serde_json::to_string(&p).unwrap()
+        );
+        assert_eq!(encode_properties(&Properties::new()).unwrap(), "{}");
+    }
+
+    proptest! {
+        #[test]
+        fn any_values_encode_as_serde_json_does(
+            p in prop::collection::btree_map(".{0,8}", prop::collection::vec(any::<String>(), 0..4), 0..4)
+        ) {
+            prop_assert_eq!(encode_properties(&p).unwrap(), serde_json::to_string(&p).unwrap());
+        }
     }
 
     #[test]

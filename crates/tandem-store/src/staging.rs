@@ -116,17 +116,20 @@ struct StagedRow {
 }
 
 impl StagedRow {
-    fn put(put: &PreparedPut, stored: Option<&Stored>) -> StagedRow {
+    /// Takes the put's encoded values rather than copying them: after its row is written, a put
+    /// is only needed for its entity (to merge with an earlier staged one, which prepares it
+    /// anew) and its references.
+    fn put(put: &mut PreparedPut, stored: Option<&Stored>) -> StagedRow {
         StagedRow {
             entity_id: put.entity.id.clone(),
             kind: kind_of_put(&put.content_hash, stored),
             schema: Some(put.entity.schema.clone()),
-            content_hash: Some(put.content_hash.clone()),
+            content_hash: Some(std::mem::take(&mut put.content_hash)),
             sensitivity: Some(put.entity.sensitivity.as_str()),
             confidence: put.entity.confidence.map(f64::from),
-            properties: Some(put.properties.clone()),
+            properties: Some(std::mem::take(&mut put.properties)),
             key_id: put.key_id,
-            names: put.names.clone(),
+            names: put.names.take(),
         }
     }
 
@@ -199,7 +202,12 @@ pub(crate) struct Stager {
     dataset: String,
     keys: Arc<Keys>,
     batch_no: i64,
+    /// The dataset held no entities when the import began, so there is no stored row to look
+    /// up for any id. (Were a version committed meanwhile, the merge refuses to run.)
+    nothing_stored: bool,
 }
+
+const ANY_STORED: &str = "SELECT EXISTS (SELECT 1 FROM entities WHERE dataset = $1)";
 
 impl Stager {
     pub(crate) async fn create(
@@ -214,12 +222,17 @@ impl Stager {
                 .await?
                 .rows_affected());
         }
+        let any_stored: bool = on_conn!(&mut conn, |c| sqlx::query_scalar(ANY_STORED)
+            .bind(&dataset)
+            .fetch_one(&mut *c)
+            .await?);
         Ok(Stager {
             conn,
             dialect,
             dataset,
             keys,
             batch_no: 0,
+            nothing_stored: !any_stored,
         })
     }
 
@@ -230,22 +243,27 @@ impl Stager {
     pub(crate) async fn stage(&mut self, batch: Batch) -> Result<()> {
         self.batch_no += 1;
         let Batch { mut puts, deletes } = batch;
-        let ids: Vec<&str> = puts
-            .iter()
-            .map(|put| put.entity.id.as_str())
-            .chain(deletes.iter().map(String::as_str))
-            .collect();
-        let stored = self.stored(&ids).await?;
+        let stored = if self.nothing_stored {
+            HashMap::new()
+        } else {
+            let ids: Vec<&str> = puts
+                .iter()
+                .map(|put| put.entity.id.as_str())
+                .chain(deletes.iter().map(String::as_str))
+                .collect();
+            self.stored(&ids).await?
+        };
 
-        let mut kinds: HashMap<String, &'static str> = HashMap::with_capacity(puts.len());
-        let fresh: Vec<StagedRow> = puts
-            .iter()
-            .filter(|put| !put.replaces_staged)
-            .map(|put| StagedRow::put(put, stored.get(&put.entity.id)))
-            .inspect(|row| {
-                kinds.insert(row.entity_id.clone(), row.kind);
-            })
-            .collect();
+        // Each put's kind, by position in `puts`.
+        let mut kinds: Vec<&'static str> = vec![""; puts.len()];
+        let mut fresh = Vec::with_capacity(puts.len());
+        for (put, kind) in puts.iter_mut().zip(kinds.iter_mut()) {
+            if !put.replaces_staged {
+                let row = StagedRow::put(put, stored.get(&put.entity.id));
+                *kind = row.kind;
+                fresh.push(row);
+            }
+        }
         let fresh_count = fresh.len() as u64;
         if self.write_rows(fresh, STAGE_SKIP).await? < fresh_count {
             self.merge_with_staged(&mut puts).await?;
@@ -254,11 +272,13 @@ impl Stager {
         // Puts after a deletion, puts merged with what was staged, and deletions.
         let mut replacing = Vec::new();
         let mut reset_refs = deletes.clone();
-        for put in puts.iter().filter(|put| put.replaces_staged) {
-            let row = StagedRow::put(put, stored.get(&put.entity.id));
-            kinds.insert(row.entity_id.clone(), row.kind);
-            reset_refs.push(row.entity_id.clone());
-            replacing.push(row);
+        for (put, kind) in puts.iter_mut().zip(kinds.iter_mut()) {
+            if put.replaces_staged {
+                let row = StagedRow::put(put, stored.get(&put.entity.id));
+                *kind = row.kind;
+                reset_refs.push(row.entity_id.clone());
+                replacing.push(row);
+            }
         }
         for id in deletes {
             let stored = stored.get(&id);
@@ -269,12 +289,9 @@ impl Stager {
 
         let refs: Vec<(String, String, String)> = puts
             .into_iter()
-            .filter(|put| {
-                kinds
-                    .get(&put.entity.id)
-                    .is_some_and(|kind| writes_refs(kind))
-            })
-            .flat_map(|put| {
+            .zip(kinds)
+            .filter(|(_, kind)| writes_refs(kind))
+            .flat_map(|(put, _)| {
                 let id = put.entity.id;
                 put.refs
                     .into_iter()
