@@ -945,16 +945,9 @@ async fn erase_authorised(
     let user = &principal.user;
     // A standing legal hold refuses the erasure before anything is touched (the store checks
     // it again inside its transaction).
-    if let Some(hold) = state
-        .store
-        .holds(&meta.id)
-        .await?
-        .iter()
-        .find(|h| h.is_active())
-    {
-        return Err(ApiError::conflict(format!(
-            "case {} is under legal hold {}: lift the hold before erasing it",
-            meta.id, hold.id
+    if let Some(hold) = state.store.standing_hold(&meta.id).await? {
+        return Err(ApiError::conflict(tandem_store::cases::held_case(
+            &meta.id, hold,
         )));
     }
     // The case's testimonies stop counting for the actors they named (spec §6.5) before the

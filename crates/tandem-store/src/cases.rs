@@ -292,6 +292,8 @@ pub trait CaseStore: Send + Sync {
     async fn release_hold(&self, hold_id: i64, released_by: i64) -> Result<HoldRecord>;
     /// The holds of a case, oldest first, reasons decrypted.
     async fn holds(&self, id: &str) -> Result<Vec<HoldRecord>>;
+    /// The oldest hold still standing on the case, if any (metadata only: nothing decrypted).
+    async fn standing_hold(&self, id: &str) -> Result<Option<i64>>;
     /// Records a referral or transfer of the case, with its event, in one transaction.
     async fn create_referral(
         &self,
@@ -841,6 +843,25 @@ macro_rules! touch_case {
     };
 }
 
+/// Puts each opened record into its case's file; records of cases not in `files` are dropped.
+fn attach<T>(
+    files: &mut BTreeMap<String, CaseFile>,
+    records: Vec<T>,
+    case_of: impl Fn(&T) -> &String,
+    list: impl Fn(&mut CaseFile) -> &mut Vec<T>,
+) {
+    for record in records {
+        if let Some(file) = files.get_mut(case_of(&record)) {
+            list(file).push(record);
+        }
+    }
+}
+
+/// Why a case under a standing legal hold cannot be erased.
+pub fn held_case(id: &str, hold: i64) -> String {
+    format!("case {id} is under legal hold {hold}: lift the hold before erasing it")
+}
+
 fn unknown_case(id: &str) -> StoreError {
     StoreError::NotFound(format!("case {id}"))
 }
@@ -1010,38 +1031,26 @@ impl SqlStore {
             );
         }
         // Rows of cases created after the case list was read have no file to go to: skipped.
-        for event in open_each(events, keys, &data_keys, |r| &r.case_id, EventRow::open)? {
-            if let Some(file) = files.get_mut(&event.case_id) {
-                file.events.push(event);
-            }
-        }
-        for consent in open_each(consents, keys, &data_keys, |r| &r.case_id, ConsentRow::open)? {
-            if let Some(file) = files.get_mut(&consent.case_id) {
-                file.consents.push(consent);
-            }
-        }
-        for assessment in open_each(
+        let opened = open_each(events, keys, &data_keys, |r| &r.case_id, EventRow::open)?;
+        attach(&mut files, opened, |e| &e.case_id, |f| &mut f.events);
+        let opened = open_each(consents, keys, &data_keys, |r| &r.case_id, ConsentRow::open)?;
+        attach(&mut files, opened, |c| &c.case_id, |f| &mut f.consents);
+        let opened = open_each(
             assessments,
             keys,
             &data_keys,
             |r| &r.case_id,
             AssessmentRow::open,
-        )? {
-            if let Some(file) = files.get_mut(&assessment.case_id) {
-                file.assessments.push(assessment);
-            }
-        }
-        for testimony in open_each(
+        )?;
+        attach(&mut files, opened, |a| &a.case_id, |f| &mut f.assessments);
+        let opened = open_each(
             testimonies,
             keys,
             &data_keys,
             |r| &r.case_id,
             TestimonyRow::open,
-        )? {
-            if let Some(file) = files.get_mut(&testimony.case_id) {
-                file.testimonies.push(testimony);
-            }
-        }
+        )?;
+        attach(&mut files, opened, |t| &t.case_id, |f| &mut f.testimonies);
         Ok(files.into_values().collect())
     }
 }
@@ -1393,17 +1402,8 @@ impl CaseStore for SqlStore {
         }
         // A legal hold pauses every erasure (spec §6.5; GDPR Art. 17(3)(e)): it is lifted, with
         // its own audit entry, before the case can go.
-        let held: Option<i64> = on_pool!(&self.pool, |pool| sqlx::query_scalar(
-            "SELECT id FROM case_holds WHERE case_id = $1 AND released_at IS NULL \
-             ORDER BY id LIMIT 1"
-        )
-        .bind(id)
-        .fetch_optional(pool)
-        .await?);
-        if let Some(hold) = held {
-            return Err(StoreError::Invalid(format!(
-                "case {id} is under legal hold {hold}: lift the hold before erasing it"
-            )));
+        if let Some(hold) = self.standing_hold(id).await? {
+            return Err(StoreError::Invalid(held_case(id, hold)));
         }
         // The tombstone first: a failure after it leaves the data and a record of the attempt
         // (erasure can be run again), never an erasure that nothing records.
@@ -1534,6 +1534,16 @@ impl CaseStore for SqlStore {
         hold.released_by = Some(released_by);
         hold.released_at = Some(now);
         Ok(hold)
+    }
+
+    async fn standing_hold(&self, id: &str) -> Result<Option<i64>> {
+        Ok(on_pool!(&self.pool, |pool| sqlx::query_scalar(
+            "SELECT id FROM case_holds WHERE case_id = $1 AND released_at IS NULL \
+             ORDER BY id LIMIT 1"
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await?))
     }
 
     async fn holds(&self, id: &str) -> Result<Vec<HoldRecord>> {
