@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::crypto::{DataKey, Keyring, is_data_key_sealed};
-use crate::db::{Pool, on_pool};
+use crate::db::{Pool, in_transaction, on_pool};
 use crate::protect::Keys;
 use crate::security::{AuditEntry, NewAuditEntry};
 use crate::store::SqlStore;
@@ -804,28 +804,6 @@ const INSERT_TESTIMONY: &str = "INSERT INTO case_testimonies (case_id, at, coded
     key_id) VALUES ($1, $2, $3, $4, $5) RETURNING id";
 /// Touches the case (its `updated_at`) and says whether it exists.
 const TOUCH: &str = "UPDATE cases SET updated_at = $2 WHERE id = $1";
-
-/// Runs `$body` in a transaction on `$pool` with `$tx` bound to it; commits when the body does
-/// not return early with an error (dropping the transaction rolls it back). SQLite takes the
-/// write lock at once, so that two writers never deadlock upgrading read locks.
-macro_rules! in_transaction {
-    ($pool:expr, |$tx:ident| $body:expr) => {
-        match $pool {
-            Pool::Sqlite(pool) => {
-                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
-            }
-            Pool::Postgres(pool) => {
-                let mut $tx = pool.begin().await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
-            }
-        }
-    };
-}
 
 /// Marks the case as updated within the transaction `$tx`; returns `NotFound` from the
 /// enclosing function when there is no such case, so nothing of the write is kept.

@@ -56,7 +56,29 @@ macro_rules! on_conn {
     };
 }
 
-pub(crate) use {on_conn, on_pool};
+/// Runs `$body` in a transaction on `$pool` with `$tx` bound to it; commits when the body does
+/// not return early with an error (dropping the transaction rolls it back). SQLite takes the
+/// write lock at once, so that two writers never deadlock upgrading read locks.
+macro_rules! in_transaction {
+    ($pool:expr, |$tx:ident| $body:expr) => {
+        match $pool {
+            $crate::db::Pool::Sqlite(pool) => {
+                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+            $crate::db::Pool::Postgres(pool) => {
+                let mut $tx = pool.begin().await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+        }
+    };
+}
+
+pub(crate) use {in_transaction, on_conn, on_pool};
 
 /// The statements whose SQL differs between the backends.
 pub(crate) struct Dialect {

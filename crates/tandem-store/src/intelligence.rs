@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::crypto::Keyring;
-use crate::db::{Pool, on_pool};
+use crate::db::{Pool, in_transaction, on_pool};
 use crate::protect::Keys;
 use crate::store::SqlStore;
 use crate::{Result, StoreError};
@@ -222,28 +222,6 @@ fn check_token(what: &str, value: &str) -> Result<()> {
     }
 }
 
-/// Runs `$body` in a transaction with `$tx` bound to it and commits it; an early `return`
-/// drops (rolls back) the transaction. SQLite takes the write lock at once, so that two
-/// writers never deadlock upgrading their read locks.
-macro_rules! write_transaction {
-    ($pool:expr, |$tx:ident| $body:expr) => {
-        match $pool {
-            Pool::Sqlite(pool) => {
-                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
-            }
-            Pool::Postgres(pool) => {
-                let mut $tx = pool.begin().await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
-            }
-        }
-    };
-}
-
 // ---------------------------------------------------------------------------------------------
 // Rows
 
@@ -362,7 +340,7 @@ impl IntelligenceStore for SqlStore {
             sealed.push((index, body, key_id));
         }
         let ref_ = link.testimony_ref.clone();
-        write_transaction!(&self.pool, |tx| {
+        in_transaction!(&self.pool, |tx| {
             let inserted = sqlx::query(
                 "INSERT INTO intel_testimony_links (testimony_ref, case_ref, organisation_id, \
                  body, key_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
@@ -459,7 +437,7 @@ impl IntelligenceStore for SqlStore {
         };
         check_token("actor id", &actor_id)?;
         let now = tandem_core::time::now_iso();
-        write_transaction!(&self.pool, |tx| {
+        in_transaction!(&self.pool, |tx| {
             let state: Option<(Option<String>,)> =
                 sqlx::query_as("SELECT actor_id FROM intel_mentions WHERE id = $1")
                     .bind(id)
@@ -630,7 +608,7 @@ impl IntelligenceStore for SqlStore {
     async fn erase_intelligence_links(&self, case_ref: &str) -> Result<ErasedLinks> {
         check_token("case reference", case_ref)?;
         let now = tandem_core::time::now_iso();
-        let erased = write_transaction!(&self.pool, |tx| {
+        let erased = in_transaction!(&self.pool, |tx| {
             let actors: Vec<(String,)> = sqlx::query_as(
                 "SELECT DISTINCT m.actor_id FROM intel_mentions m \
                  JOIN intel_testimony_links l ON l.testimony_ref = m.testimony_ref \
