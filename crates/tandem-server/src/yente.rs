@@ -151,32 +151,31 @@ impl Params {
     }
 
     fn number(&self, key: &str, range: std::ops::RangeInclusive<f64>) -> ApiResult<Option<f64>> {
-        let Some(text) = self.one(key) else {
-            return Ok(None);
-        };
-        match text.parse::<f64>() {
-            Ok(n) if range.contains(&n) => Ok(Some(n)),
-            _ => Err(ApiError::bad_request(
-                key,
-                format!(
-                    "{key} must be a number from {} to {}",
-                    range.start(),
-                    range.end()
-                ),
-            )),
-        }
+        self.in_range(key, range, "a number")
     }
 
     fn count(&self, key: &str, range: std::ops::RangeInclusive<usize>) -> ApiResult<Option<usize>> {
+        self.in_range(key, range, "a whole number")
+    }
+
+    fn in_range<T>(
+        &self,
+        key: &str,
+        range: std::ops::RangeInclusive<T>,
+        kind: &str,
+    ) -> ApiResult<Option<T>>
+    where
+        T: std::str::FromStr + PartialOrd + std::fmt::Display,
+    {
         let Some(text) = self.one(key) else {
             return Ok(None);
         };
-        match text.parse::<usize>() {
+        match text.parse::<T>() {
             Ok(n) if range.contains(&n) => Ok(Some(n)),
             _ => Err(ApiError::bad_request(
                 key,
                 format!(
-                    "{key} must be a whole number from {} to {}",
+                    "{key} must be {kind} from {} to {}",
                     range.start(),
                     range.end()
                 ),
