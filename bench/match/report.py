@@ -53,6 +53,15 @@ for label in ("names", "qualified"):
                 group, g["rows"], g["per_1000"], 1000.0 * pg["alerted"] / pg["rows"] if pg["rows"] else 0.0))
         print()
 
+s = load("tandem_scripts.json")
+if s:
+    u, putin = s["un_original_script"], s["putin"]
+    print("== Cross-script (Tandem only; logic-v2 is not run on these)")
+    print("UN original-script names vs their Latin records: %d of %d found at 0.7 (recall %.3f); %d alerts on other records of the same regime" % (
+        u["found"], u["positives"], u["recall"], u["hard_negative_alerts"]))
+    print("Putin in %d spellings: %d found at 0.7 (recall %.3f)" % (putin["variants"], putin["found"], putin["recall"]))
+    print()
+
 b = load("tandem_batch.json")
 pairs_v2 = load("logicv2_pairs.json")
 if b:

@@ -42,6 +42,9 @@ echo "== negatives ($NEG)"
 "$BIN" negatives "$SHARED/$NEG" --qualifiers --top "$TOP" --dump "$OUT/neg_qualified" --json "$OUT/tandem_negatives_qualified.json"
 "$PY" bench/match/logic_v2.py negatives "$OUT/neg_qualified" >"$OUT/logicv2_negatives_qualified.json"
 
+echo "== cross-script names"
+"$BIN" scripts --json "$OUT/tandem_scripts.json"
+
 echo "== batch screening (50,000 negatives)"
 "$BIN" batch "$SHARED/eval/yente_negatives_global.csv" --json "$OUT/tandem_batch.json"
 

@@ -234,8 +234,13 @@ fn correct(word: &str) -> Option<&'static str> {
         if f32::from(difference) * 5.0 > limit * crate::similarity::UNIT {
             continue;
         }
-        if crate::similarity::edit_cost(word.as_bytes(), long.word.as_bytes(), false, limit)
-            .is_some()
+        if crate::similarity::edit_cost(
+            word.as_bytes(),
+            long.word.as_bytes(),
+            crate::similarity::Abjad::Neither,
+            limit,
+        )
+        .is_some()
         {
             if found.is_some() {
                 // Close to two catalogue words: no correction.

@@ -3,8 +3,9 @@
 //! The shape follows nomenklatura's logic-v2, which yente clients expect: the score is the
 //! best *main* feature (names, weak aliases, identifiers) times its weight; when one fired,
 //! *qualifiers* (birth dates, countries, gender) add their soft penalties; the result is
-//! clamped to [0, 1]. Lists disagree about birth dates and nationalities of one person, so the
-//! penalties together are capped: no qualifier may turn a strong name match into no match.
+//! clamped to [0, 1]. Lists disagree about birth dates and nationalities of one person, so no
+//! qualifier alone may turn a strong name match into no match; together (another birth year,
+//! another nationality, another gender) they may, up to a cap.
 //! Every feature that fired is explained with its score, weight, the values it used and a
 //! readable detail; names also carry their part alignment.
 
@@ -32,7 +33,9 @@ pub struct MatchConfig {
     pub dob_day_disjoint: f64,
     pub country_mismatch: f64,
     pub gender_mismatch: f64,
-    /// The most all qualifiers together may take off.
+    /// The most all qualifiers together may take off. Each alone takes at most 0.25, so that
+    /// no single list disagreement (a swapped birth date, another nationality) turns a strong
+    /// name match into no match; several together describe someone else.
     pub max_qualifier_penalty: f64,
 }
 
@@ -45,10 +48,10 @@ impl Default for MatchConfig {
             identifier_match: 0.85,
             strong_identifier_match: 0.95,
             dob_year_disjoint: -0.15,
-            dob_day_disjoint: -0.2,
-            country_mismatch: -0.15,
-            gender_mismatch: -0.15,
-            max_qualifier_penalty: 0.25,
+            dob_day_disjoint: -0.25,
+            country_mismatch: -0.2,
+            gender_mismatch: -0.2,
+            max_qualifier_penalty: 0.5,
         }
     }
 }
@@ -445,14 +448,32 @@ pub fn score(
         if let Some(dates) = compare_birth_dates(&query.birth_dates, &candidate.birth_dates) {
             let (q, c) = (join(&query.birth_dates), join(&candidate.birth_dates));
             match dates {
-                DateConflict::Years(distance) => qualify(
-                    "dob_year_disjoint",
-                    (f64::from(distance) / 4.0).min(1.0),
-                    config.dob_year_disjoint,
-                    format!("birth years {distance} apart"),
-                    q,
-                    c,
-                ),
+                DateConflict::Years {
+                    distance,
+                    full_dates_far_apart,
+                } => {
+                    qualify(
+                        "dob_year_disjoint",
+                        (f64::from(distance) / f64::from(LIST_DISAGREEMENT_YEARS)).min(1.0),
+                        config.dob_year_disjoint,
+                        format!("birth years {distance} apart"),
+                        q.clone(),
+                        c.clone(),
+                    );
+                    // As in logic-v2, full dates that differ differ in the day as well; only
+                    // within the span lists disagree by is that left out, so that no such
+                    // disagreement alone turns a strong name match into no match.
+                    if full_dates_far_apart {
+                        qualify(
+                            "dob_day_disjoint",
+                            1.0,
+                            config.dob_day_disjoint,
+                            format!("full birth dates {distance} years apart"),
+                            q,
+                            c,
+                        );
+                    }
+                }
                 DateConflict::Days { swapped } => qualify(
                     "dob_day_disjoint",
                     if swapped { 0.5 } else { 1.0 },
@@ -506,10 +527,19 @@ pub fn score(
     }
 }
 
+/// The widest gap between birth years that lists give for one person (an approximate year
+/// against a range, as for Ghermay: about 1980 at the UN, 1972–1977 at OFAC). Full dates
+/// further apart than this are not a disagreement about one person.
+const LIST_DISAGREEMENT_YEARS: u16 = 4;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum DateConflict {
-    /// No year in common; the smallest distance between years.
-    Years(u16),
+    /// No year in common: the smallest distance between years, and whether both sides give
+    /// full dates more than [`LIST_DISAGREEMENT_YEARS`] apart.
+    Years {
+        distance: u16,
+        full_dates_far_apart: bool,
+    },
     /// A year in common, but the full dates differ (possibly by a day/month swap).
     Days { swapped: bool },
 }
@@ -524,14 +554,19 @@ fn compare_birth_dates(q: &[PartialDate], c: &[PartialDate]) -> Option<DateConfl
         .iter()
         .flat_map(|a| c.iter().map(move |b| a.year.abs_diff(b.year)))
         .min()?;
-    if distance > 0 {
-        return Some(DateConflict::Years(distance));
-    }
     let full = |d: &&PartialDate| d.day.is_some() && d.month.is_some();
     let (qd, cd): (Vec<&PartialDate>, Vec<&PartialDate>) = (
         q.iter().filter(full).collect(),
         c.iter().filter(full).collect(),
     );
+    if distance > 0 {
+        return Some(DateConflict::Years {
+            distance,
+            full_dates_far_apart: distance > LIST_DISAGREEMENT_YEARS
+                && !qd.is_empty()
+                && !cd.is_empty(),
+        });
+    }
     if qd.is_empty() || cd.is_empty() {
         return None;
     }
@@ -627,7 +662,7 @@ mod tests {
         );
         let r = run(&q, &swapped);
         assert_eq!(r.explanations["dob_day_disjoint"].score, 0.5);
-        assert!((r.score - 0.9).abs() < 1e-9, "{}", r.score);
+        assert!((r.score - 0.875).abs() < 1e-9, "{}", r.score);
         // OFAC's alternative date contains the UN one: no penalty.
         let alt = person(
             "c",
@@ -644,6 +679,17 @@ mod tests {
         );
         let r = run(&q, &years);
         assert_eq!(r.explanations["dob_year_disjoint"].score, 1.0);
+        assert!(!r.explanations.contains_key("dob_day_disjoint"));
+        // Full dates two years apart: a disagreement between lists, the years only.
+        let near = person("c", &[base[0], ("birthDate", "1983-05-01")]);
+        let r = run(&q, &near);
+        assert!(!r.explanations.contains_key("dob_day_disjoint"));
+        assert!((r.score - (1.0 - 0.5 * 0.15)).abs() < 1e-9, "{}", r.score);
+        // Full dates decades apart: someone else, the days differ too (as in logic-v2).
+        let far = person("c", &[base[0], ("birthDate", "1961-01-08")]);
+        let r = run(&q, &far);
+        assert_eq!(r.explanations["dob_day_disjoint"].score, 1.0);
+        assert!((r.score - 0.6).abs() < 1e-9, "{}", r.score);
         let everything = person(
             "c",
             &[
@@ -668,10 +714,20 @@ mod tests {
                 && r.explanations.contains_key("gender_mismatch")
         );
         assert!(
-            (r.score - 0.75).abs() < 1e-9,
-            "penalties are capped: {}",
+            (r.score - 0.5).abs() < 1e-9,
+            "penalties together are capped: {}",
             r.score
         );
+        // Alone, none of them turns a strong name match into no match (S-11).
+        let config = MatchConfig::default();
+        for penalty in [
+            config.dob_year_disjoint,
+            config.dob_day_disjoint,
+            config.country_mismatch,
+            config.gender_mismatch,
+        ] {
+            assert!(0.95 + penalty >= 0.7, "{penalty}");
+        }
         // A territory is in its state.
         let crimea = person("c", &[base[0], ("country", "ua-cri")]);
         let ukraine = person("q", &[base[0], ("nationality", "ua")]);

@@ -4,8 +4,10 @@
 //! The edit distance is an optimal-string-alignment distance whose costs follow how names
 //! drift between romanisations: a vowel for a vowel or a consonant for its sound-twin (c/k/q/g,
 //! s/z, b/p, v/w/f, d/t, i/y) costs half, a doubled letter a quarter, a vowel or `h` dropped
-//! half (a fifth against Arabic or Hebrew, which do not write short vowels), a swap of two
-//! neighbours half. A part only matches within a budget that grows with its length, so
+//! half, a swap of two neighbours half. Arabic and Hebrew do not write short vowels, and
+//! their long vowels are romanised loosely, so a vowel missing on either side costs a fifth,
+//! except a final vowel they wrote: that is an ending (the Persian `-i` of Ahmadi, the nisba
+//! of Hassani), and Ahmadi is not Ahmad. A part only matches within a budget that grows with its length, so
 //! "Jorgan" meets "Jordan" but "Chacón" does not meet "Chávez".
 
 use std::sync::OnceLock;
@@ -103,15 +105,48 @@ fn substitution_table() -> &'static [[u8; 128]; 128] {
     })
 }
 
-/// Cost of inserting or deleting `word[k]`, in twentieths.
-fn indel(word: &[u8], k: usize, abjad: bool) -> u16 {
+/// Which of two spellings compared is the romanisation of an abjad (Arabic, Hebrew), which
+/// leaves short vowels unwritten: a vowel is cheap to add to that side only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Abjad {
+    Neither,
+    First,
+    Second,
+    Both,
+}
+
+impl Abjad {
+    pub fn of(first: bool, second: bool) -> Abjad {
+        match (first, second) {
+            (false, false) => Abjad::Neither,
+            (true, false) => Abjad::First,
+            (false, true) => Abjad::Second,
+            (true, true) => Abjad::Both,
+        }
+    }
+    fn first(self) -> bool {
+        matches!(self, Abjad::First | Abjad::Both)
+    }
+    fn second(self) -> bool {
+        matches!(self, Abjad::Second | Abjad::Both)
+    }
+    fn any(self) -> bool {
+        self != Abjad::Neither
+    }
+}
+
+/// Cost of inserting or deleting `word[k]`, in twentieths. `other_abjad` when the other
+/// spelling is an abjad's, which may simply not have written the vowel; `own_abjad` when this
+/// one is, whose written long vowels other romanisations render loosely, but not its ending.
+fn indel(word: &[u8], k: usize, other_abjad: bool, own_abjad: bool) -> u16 {
     let c = word[k];
     // Only the second letter of a double is cheap: "ll" inserted whole is not a doubling.
     if k > 0 && word[k - 1] == c {
         return 5;
     }
     if is_vowel(c) {
-        return if abjad { 4 } else { 10 };
+        let cheap = other_abjad || (own_abjad && k + 1 < word.len());
+        return if cheap { 4 } else { 10 };
     }
     if c == b'h' {
         return 10;
@@ -120,20 +155,20 @@ fn indel(word: &[u8], k: usize, abjad: bool) -> u16 {
 }
 
 /// The weighted edit cost of turning `a` into `b`, or `None` when it exceeds `budget`.
-pub fn edit_cost(a: &[u8], b: &[u8], abjad: bool, budget: f32) -> Option<f32> {
+pub fn edit_cost(a: &[u8], b: &[u8], abjad: Abjad, budget: f32) -> Option<f32> {
     let (n, m) = (a.len(), b.len());
     if n >= MAX_LEN || m >= MAX_LEN {
         return (a == b).then_some(0.0);
     }
     let limit = (budget * UNIT).round() as u16;
-    let cheapest_indel: u16 = if abjad { 4 } else { 5 };
+    let cheapest_indel: u16 = if abjad.any() { 4 } else { 5 };
     if n.abs_diff(m) as u16 * cheapest_indel > limit {
         return None;
     }
     let table = substitution_table();
     let mut insert = [0u16; MAX_LEN];
     for (j, slot) in insert.iter_mut().enumerate().take(m) {
-        *slot = indel(b, j, abjad);
+        *slot = indel(b, j, abjad.first(), abjad.second());
     }
     let mut rows = [[0u16; MAX_LEN]; 3];
     for j in 1..=m {
@@ -142,7 +177,7 @@ pub fn edit_cost(a: &[u8], b: &[u8], abjad: bool, budget: f32) -> Option<f32> {
     // Rows i-2, i-1 and i rotate through the three buffers.
     let (mut two_back, mut back, mut cur) = (2usize, 0usize, 1usize);
     for i in 1..=n {
-        let delete = indel(a, i - 1, abjad);
+        let delete = indel(a, i - 1, abjad.second(), abjad.first());
         let ca = a[i - 1];
         let costs = &table[usize::from(ca & 0x7F)];
         rows[cur][0] = rows[back][0] + delete;
@@ -206,7 +241,7 @@ pub(crate) fn consonant_bound(a: u32, b: u32) -> f32 {
 
 /// Similarity of two forms by weighted edit distance: 1 when equal, 0.6 at the edge of the
 /// budget, 0 beyond it.
-pub fn fuzzy(a: &str, b: &str, abjad: bool) -> f32 {
+pub fn fuzzy(a: &str, b: &str, abjad: Abjad) -> f32 {
     if a == b {
         return 1.0;
     }
@@ -221,7 +256,7 @@ pub fn fuzzy(a: &str, b: &str, abjad: bool) -> f32 {
 }
 
 /// Similarity of two forms' phonetic skeletons.
-pub const PHONETIC_SIMILARITY: f32 = 0.8;
+pub const PHONETIC_SIMILARITY: f32 = 0.7;
 
 /// Similarity of two parts in different scripts whose skeletons agree.
 pub const CROSS_SCRIPT_PHONETIC: f32 = 0.75;
@@ -314,7 +349,7 @@ fn form_similarity(a: &Part, b: &Part) -> (f32, How) {
         Some(Kinship::Nickname) => return (0.85, How::Nickname),
         None => {}
     }
-    let abjad = a.script.is_abjad() || b.script.is_abjad();
+    let abjad = Abjad::of(a.script.is_abjad(), b.script.is_abjad());
     // A Han character or Hangul block romanises to one short syllable; other romanisations
     // of it differ by a vowel or a voiced consonant (gim / kim, jeong / jong), while a
     // further edit names another syllable (cheng is not chen).
@@ -340,14 +375,18 @@ fn form_similarity(a: &Part, b: &Part) -> (f32, How) {
         // (Sheng is not Cheng, Shu is not Zhu).
         0.0
     } else if syllabic {
-        match edit_cost(a.form.as_bytes(), b.form.as_bytes(), false, 0.5) {
+        match edit_cost(a.form.as_bytes(), b.form.as_bytes(), Abjad::Neither, 0.5) {
             Some(cost) => 1.0 - 0.3 * cost / limit.max(0.5),
             None => 0.0,
         }
     } else {
         fuzzy(&a.form, &b.form, abjad)
     };
-    let mut sound = if syllabic { 0.0 } else { phonetic(a, b, abjad) };
+    let mut sound = if syllabic {
+        0.0
+    } else {
+        phonetic(a, b, abjad.any())
+    };
     if sound > 0.0 && a.script != b.script {
         // Across scripts the skeleton is all the evidence there is: an abjad writes no short
         // vowels and other scripts romanise by table, so the vowels that would tell
@@ -374,7 +413,7 @@ pub fn joined_similarity(
     single: &Part,
     joined: &str,
     joined_canon: &str,
-    abjad: bool,
+    abjad: Abjad,
     sound: bool,
 ) -> f32 {
     if single.form == joined || single.canon == joined_canon {
@@ -405,15 +444,21 @@ mod tests {
 
     #[test]
     fn edit_costs_follow_transliteration() {
-        let cost = |a: &str, b: &str| edit_cost(a.as_bytes(), b.as_bytes(), false, 10.0).unwrap();
+        let cost =
+            |a: &str, b: &str| edit_cost(a.as_bytes(), b.as_bytes(), Abjad::Neither, 10.0).unwrap();
         assert_eq!(cost("musk", "mosk"), 0.5); // vowel for vowel
         assert_eq!(cost("gates", "cates"), 0.5); // sound twins
         assert_eq!(cost("hasan", "hassan"), 0.25); // doubled letter
         assert_eq!(cost("scholz", "schloz"), 0.5); // neighbours swapped
         assert_eq!(cost("jordan", "jorgan"), 1.0);
-        let abjad = edit_cost(b"mhmd", b"muhammad", true, 10.0).unwrap();
+        let abjad = edit_cost(b"mhmd", b"muhammad", Abjad::First, 10.0).unwrap();
         assert!((abjad - 0.85).abs() < 1e-5, "{abjad}");
-        assert_eq!(edit_cost(b"chavez", b"chacon", false, 1.5), None);
+        // A final vowel the abjad wrote (Persian -i) is an ending, not a vowel left out.
+        let ahmadi = edit_cost(b"ahmdi", b"ahmad", Abjad::First, 10.0).unwrap();
+        assert!((ahmadi - 0.7).abs() < 1e-5, "{ahmadi}");
+        let reversed = edit_cost(b"ahmad", b"ahmdi", Abjad::Second, 10.0).unwrap();
+        assert!((reversed - 0.7).abs() < 1e-5, "{reversed}");
+        assert_eq!(edit_cost(b"chavez", b"chacon", Abjad::Neither, 1.5), None);
     }
 
     #[test]
@@ -506,7 +551,7 @@ mod tests {
     fn joined_parts() {
         let single = part("Abugrein");
         assert_eq!(
-            joined_similarity(&single, "abugrein", "abugrein", false, true),
+            joined_similarity(&single, "abugrein", "abugrein", Abjad::Neither, true),
             1.0
         );
         assert!(
@@ -514,7 +559,7 @@ mod tests {
                 &part("FridrichBuchenberg"),
                 "friedrichbuchenberg",
                 "fridrihbuhenberg",
-                false,
+                Abjad::Neither,
                 true
             ) > 0.9
         );

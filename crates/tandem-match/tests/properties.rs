@@ -45,6 +45,7 @@ proptest! {
         let config = NameConfig {
             person_extra_query: 0.4,
             person_extra_candidate: 0.4,
+            person_extra_candidate_family: 0.4,
             org_extra_query: 0.7,
             org_extra_candidate: 0.7,
             single_part_candidate: 1.0,
