@@ -230,13 +230,72 @@ pub fn consonant_mask(form: &str) -> u32 {
     })
 }
 
-/// A lower bound of the edit cost between two forms from their consonant sets: each consonant
-/// one has and the other lacks takes an edit of at least half a unit.
+/// Bits of the letters of `letters`.
+const fn letter_mask(letters: &[u8]) -> u32 {
+    let mut mask = 0u32;
+    let mut i = 0;
+    while i < letters.len() {
+        mask |= 1 << (letters[i] - b'a');
+        i += 1;
+    }
+    mask
+}
+
+/// Per consonant, the letters whose absence from the other form makes losing it cost a whole
+/// unit: those it cannot be exchanged for at half cost. `h` (dropped at half cost) and `j`
+/// (for the vowel `y`) are always cheap: `u32::MAX`.
+const EXPENSIVE_UNLESS: [u32; 26] = {
+    let mut table = [0u32; 26];
+    let groups: [(&[u8], &[u8]); 9] = [
+        (b"c", b"kqgsz"),
+        (b"kq", b"ckqg"),
+        (b"g", b"ckqj"),
+        (b"sz", b"csz"),
+        (b"b", b"p"),
+        (b"p", b"b"),
+        (b"vwf", b"vwf"),
+        (b"d", b"t"),
+        (b"t", b"d"),
+    ];
+    let mut g = 0;
+    while g < groups.len() {
+        let (letters, twins) = groups[g];
+        let mut i = 0;
+        while i < letters.len() {
+            table[(letters[i] - b'a') as usize] = letter_mask(twins);
+            i += 1;
+        }
+        g += 1;
+    }
+    table[(b'h' - b'a') as usize] = u32::MAX;
+    table[(b'j' - b'a') as usize] = u32::MAX;
+    table
+};
+
+/// A lower bound of the edit cost between two forms from their consonant sets. Each consonant
+/// one form has and the other lacks takes an edit of its own: half a unit when it can be `h`
+/// dropped, `j` for `y`, or a sound-twin the other form has; a whole unit otherwise (deleted,
+/// or exchanged for an unrelated letter).
 pub(crate) fn consonant_bound(a: u32, b: u32) -> f32 {
     if (a | b) & (1 << 31) != 0 {
         return 0.0;
     }
-    (a & !b).count_ones().max((b & !a).count_ones()) as f32 * 0.5
+    let side = |missing: u32, other: u32| {
+        let mut cost = 0.0f32;
+        let mut left = missing;
+        while left != 0 {
+            let letter = left.trailing_zeros() as usize;
+            left &= left - 1;
+            let twins = EXPENSIVE_UNLESS.get(letter).copied().unwrap_or(u32::MAX);
+            cost += if twins == u32::MAX || twins & other != 0 {
+                0.5
+            } else {
+                1.0
+            };
+        }
+        cost
+    };
+    side(a & !b, b).max(side(b & !a, a))
 }
 
 /// Similarity of two forms by weighted edit distance: 1 when equal, 0.6 at the edge of the
@@ -440,6 +499,22 @@ mod tests {
 
     fn sim(a: &str, b: &str) -> f32 {
         part_similarity(&part(a), &part(b)).0
+    }
+
+    proptest::proptest! {
+        /// The consonant bound may skip the edit distance only where the distance is at least
+        /// as high: it is a lower bound for every pair of forms, abjad or not.
+        #[test]
+        fn consonant_bound_is_a_lower_bound(
+            a in "[hjckqgszbpvwfdtlmnraeiouy]{0,10}",
+            b in "[hjckqgszbpvwfdtlmnraeiouy]{0,10}",
+            abjad in 0u8..4,
+        ) {
+            let abjad = [Abjad::Neither, Abjad::First, Abjad::Second, Abjad::Both][usize::from(abjad)];
+            let cost = edit_cost(a.as_bytes(), b.as_bytes(), abjad, 40.0).unwrap_or(f32::MAX);
+            let bound = consonant_bound(consonant_mask(&a), consonant_mask(&b));
+            proptest::prop_assert!(bound <= cost + 1e-6, "{a} / {b}: bound {bound}, cost {cost}");
+        }
     }
 
     #[test]
