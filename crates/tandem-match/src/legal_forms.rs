@@ -75,18 +75,28 @@ type Phrase = (Vec<&'static str>, &'static str, Family);
 struct LongWord {
     word: &'static str,
     consonants: u32,
-    letters: [u8; 26],
+    /// One bit per letter it contains.
+    present: u32,
+    letters: [u8; 32],
 }
 
-/// How often each letter occurs in a lower-case ASCII word.
-fn letter_counts(word: &str) -> [u8; 26] {
-    let mut counts = [0u8; 26];
+/// How often each letter occurs in a lower-case ASCII word (32 slots, 26 used, so that the
+/// comparison runs on whole vectors).
+fn letter_counts(word: &str) -> [u8; 32] {
+    let mut counts = [0u8; 32];
     for b in word.bytes() {
         if let Some(slot) = counts.get_mut(usize::from(b.wrapping_sub(b'a'))) {
             *slot = slot.saturating_add(1);
         }
     }
     counts
+}
+
+/// One bit per letter a lower-case ASCII word contains.
+fn letters_present(word: &str) -> u32 {
+    word.bytes()
+        .filter(u8::is_ascii_lowercase)
+        .fold(0, |mask, b| mask | 1 << (b - b'a'))
 }
 
 struct Catalogue {
@@ -149,6 +159,7 @@ fn catalogue() -> &'static Catalogue {
             .map(|&word| LongWord {
                 word,
                 consonants: crate::similarity::consonant_mask(word),
+                present: letters_present(word),
                 letters: letter_counts(word),
             })
             .collect();
@@ -213,6 +224,7 @@ fn correct(word: &str) -> Option<&'static str> {
     // deletion at least 5 and changes one, a swap changes none: so the cost is at least 5 per
     // count of difference).
     let consonants = crate::similarity::consonant_mask(word);
+    let present = letters_present(word);
     let letters = letter_counts(word);
     let mut found: Option<&'static str> = None;
     // Only words within two letters of its length can be within budget.
@@ -224,14 +236,21 @@ fn correct(word: &str) -> Option<&'static str> {
         .partition_point(|w| w.word.len() <= word.len() + 2);
     for long in cat.long_words.get(from..to).unwrap_or(&[]) {
         let limit = crate::similarity::budget(word.len().max(long.word.len()));
-        if crate::similarity::consonant_bound(consonants, long.consonants) > limit {
+        let budget = limit * crate::similarity::UNIT;
+        // Each letter one word has and the other lacks is a count of difference: the same
+        // bound as below, from one instruction.
+        if ((present ^ long.present).count_ones() * 5) as f32 > budget {
             continue;
         }
         let difference: u16 = letters
             .iter()
             .zip(long.letters.iter())
-            .fold(0u16, |sum, (a, b)| sum + u16::from(a.abs_diff(*b)));
-        if f32::from(difference) * 5.0 > limit * crate::similarity::UNIT {
+            .map(|(a, b)| u16::from(a.abs_diff(*b)))
+            .sum();
+        if f32::from(difference) * 5.0 > budget {
+            continue;
+        }
+        if crate::similarity::consonant_bound(consonants, long.consonants) > limit {
             continue;
         }
         if crate::similarity::edit_cost(
