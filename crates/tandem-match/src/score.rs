@@ -450,7 +450,7 @@ pub fn score(
             match dates {
                 DateConflict::Years {
                     distance,
-                    full_dates_far_apart,
+                    beyond_disagreement,
                 } => {
                     qualify(
                         "dob_year_disjoint",
@@ -460,15 +460,15 @@ pub fn score(
                         q.clone(),
                         c.clone(),
                     );
-                    // As in logic-v2, full dates that differ differ in the day as well; only
+                    // As in logic-v2, dates of different years differ in the day as well; only
                     // within the span lists disagree by is that left out, so that no such
                     // disagreement alone turns a strong name match into no match.
-                    if full_dates_far_apart {
+                    if beyond_disagreement {
                         qualify(
                             "dob_day_disjoint",
                             1.0,
                             config.dob_day_disjoint,
-                            format!("full birth dates {distance} years apart"),
+                            format!("birth dates {distance} years apart: two people"),
                             q,
                             c,
                         );
@@ -532,13 +532,17 @@ pub fn score(
 /// further apart than this are not a disagreement about one person.
 const LIST_DISAGREEMENT_YEARS: u16 = 4;
 
+/// Birth years further apart than this, even given as years or ranges, belong to two people.
+const DIFFERENT_PEOPLE_YEARS: u16 = 10;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum DateConflict {
-    /// No year in common: the smallest distance between years, and whether both sides give
-    /// full dates more than [`LIST_DISAGREEMENT_YEARS`] apart.
+    /// No year in common: the smallest distance between years, and whether that is beyond
+    /// what lists disagree by (full dates more than [`LIST_DISAGREEMENT_YEARS`] apart, or
+    /// any dates more than [`DIFFERENT_PEOPLE_YEARS`]).
     Years {
         distance: u16,
-        full_dates_far_apart: bool,
+        beyond_disagreement: bool,
     },
     /// A year in common, but the full dates differ (possibly by a day/month swap).
     Days { swapped: bool },
@@ -562,9 +566,8 @@ fn compare_birth_dates(q: &[PartialDate], c: &[PartialDate]) -> Option<DateConfl
     if distance > 0 {
         return Some(DateConflict::Years {
             distance,
-            full_dates_far_apart: distance > LIST_DISAGREEMENT_YEARS
-                && !qd.is_empty()
-                && !cd.is_empty(),
+            beyond_disagreement: distance > DIFFERENT_PEOPLE_YEARS
+                || (distance > LIST_DISAGREEMENT_YEARS && !qd.is_empty() && !cd.is_empty()),
         });
     }
     if qd.is_empty() || cd.is_empty() {
@@ -690,6 +693,9 @@ mod tests {
         let r = run(&q, &far);
         assert_eq!(r.explanations["dob_day_disjoint"].score, 1.0);
         assert!((r.score - 0.6).abs() < 1e-9, "{}", r.score);
+        // So are years more than a decade apart, however precise.
+        let decades = person("c", &[base[0], ("birthDate", "1960")]);
+        assert!((run(&q, &decades).score - 0.6).abs() < 1e-9);
         let everything = person(
             "c",
             &[
