@@ -198,8 +198,6 @@ impl Span {
     }
 }
 
-/// Finds the legal forms among a name's words: the longest phrase at each position, kept when
-/// unambiguous or when it sits at the start or end of the name (possibly next to other forms).
 /// The catalogue word a misspelt word stands for, if it is close to exactly one.
 fn correct(word: &str) -> Option<&'static str> {
     let cat = catalogue();
@@ -271,6 +269,8 @@ fn correct(word: &str) -> Option<&'static str> {
     found
 }
 
+/// Finds the legal forms among a name's words: the longest phrase at each position, kept when
+/// unambiguous or when it sits at the start or end of the name (possibly next to other forms).
 pub fn find(forms: &[&str]) -> Vec<Span> {
     let cat = catalogue();
     let corrected: Vec<&str> = forms.iter().map(|f| correct(f).unwrap_or(f)).collect();
