@@ -183,14 +183,25 @@ impl Entity {
         if let Some(c) = self.confidence {
             hasher.update(c.to_le_bytes());
         }
+        let mut hash_value = |prop: &str, value: &str| {
+            hasher.update(prop.as_bytes());
+            hasher.update([1]);
+            hasher.update(value.as_bytes());
+            hasher.update([2]);
+        };
         for (prop, values) in &self.properties {
-            let mut sorted: Vec<&String> = values.iter().collect();
-            sorted.sort();
-            for v in sorted {
-                hasher.update(prop.as_bytes());
-                hasher.update([1]);
-                hasher.update(v.as_bytes());
-                hasher.update([2]);
+            // Values in sorted order, so that the order they were added in does not count; most
+            // properties have one value, which needs no sorted copy.
+            match values.as_slice() {
+                [] => {}
+                [value] => hash_value(prop, value),
+                _ => {
+                    let mut sorted: Vec<&String> = values.iter().collect();
+                    sorted.sort_unstable();
+                    for value in sorted {
+                        hash_value(prop, value);
+                    }
+                }
             }
         }
         hex::encode(&hasher.finalize()[..16])

@@ -1,10 +1,11 @@
 //! A quick look at import speed and memory, not a benchmark (that is `bench/import.sh`).
 //!
-//!   cargo run --release -p tandem-store --example import_throughput -- [ENTITIES] [URL]
+//!   cargo run --release -p tandem-store --example import_throughput -- [--ordered] [ENTITIES] [URL]
 //!
 //! Imports ENTITIES generated FtM entities (default 200,000) as version 1 of a dataset, then a
 //! second version where a tenth changed, a twentieth is gone and a twentieth is new, into URL
-//! (default: a new SQLite file in a temporary directory). Prints entities per second for each
+//! (default: a new SQLite file in a temporary directory). Ids come in no order (like hashed ids)
+//! unless `--ordered` is given. Prints entities per second for each
 //! and the process's peak resident memory.
 
 use std::time::Instant;
@@ -12,7 +13,17 @@ use std::time::Instant;
 use tandem_core::Entity;
 use tandem_store::{ImportMode, ImportRequest, Store};
 
-fn generated(i: u64, version: u32) -> Option<Entity> {
+/// Ids arrive in no particular order, as OpenSanctions' hashed ids do: the number is scrambled
+/// by a bijection of u64, so ids stay distinct. `--ordered` keeps them in order instead.
+fn id(prefix: &str, i: u64, ordered: bool) -> String {
+    if ordered {
+        format!("{prefix}-{i:08}")
+    } else {
+        format!("{prefix}-{:x}", i.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+    }
+}
+
+fn generated(i: u64, version: u32, ordered: bool) -> Option<Entity> {
     let changed = version > 1 && i % 10 == 3;
     let gone = version > 1 && i % 20 == 7;
     if gone {
@@ -20,7 +31,7 @@ fn generated(i: u64, version: u32) -> Option<Entity> {
     }
     let entity = match i % 3 {
         0 => {
-            let mut e = Entity::new("Person", format!("person-{i:08}")).ok()?;
+            let mut e = Entity::new("Person", id("person", i, ordered)).ok()?;
             e.add("name", &format!("Person Number {i}")).ok()?;
             e.add("alias", &format!("P. N. {i}")).ok()?;
             e.add(
@@ -36,7 +47,7 @@ fn generated(i: u64, version: u32) -> Option<Entity> {
             e
         }
         1 => {
-            let mut e = Entity::new("Company", format!("company-{i:08}")).ok()?;
+            let mut e = Entity::new("Company", id("company", i, ordered)).ok()?;
             e.add("name", &format!("Company {i} Trading Ltd")).ok()?;
             e.add("jurisdiction", "mt").ok()?;
             e.add("registrationNumber", &format!("C{i}")).ok()?;
@@ -47,8 +58,8 @@ fn generated(i: u64, version: u32) -> Option<Entity> {
         }
         _ => {
             let mut e = Entity::new("Ownership", format!("ownership-{i:08}")).ok()?;
-            e.add("owner", &format!("person-{:08}", i - 2)).ok()?;
-            e.add("asset", &format!("company-{:08}", i - 1)).ok()?;
+            e.add("owner", &id("person", i - 2, ordered)).ok()?;
+            e.add("asset", &id("company", i - 1, ordered)).ok()?;
             e.add("percentage", "51").ok()?;
             e
         }
@@ -56,7 +67,12 @@ fn generated(i: u64, version: u32) -> Option<Entity> {
     Some(entity)
 }
 
-async fn import_version(store: &dyn Store, entities: u64, version: u32) -> Result<(), String> {
+async fn import_version(
+    store: &dyn Store,
+    entities: u64,
+    version: u32,
+    ordered: bool,
+) -> Result<(), String> {
     let started = Instant::now();
     let mut session = store
         .begin_import(ImportRequest {
@@ -73,7 +89,7 @@ async fn import_version(store: &dyn Store, entities: u64, version: u32) -> Resul
     let extra = if version > 1 { entities / 20 } else { 0 };
     let mut put = 0u64;
     for i in 0..entities + extra {
-        if let Some(entity) = generated(i, version) {
+        if let Some(entity) = generated(i, version, ordered) {
             session.put(entity).await.map_err(|e| e.to_string())?;
             put += 1;
         }
@@ -103,7 +119,8 @@ fn peak_memory_mb() -> Option<u64> {
 
 #[tokio::main]
 async fn main() -> Result<(), String> {
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args().skip(1).peekable();
+    let ordered = args.next_if(|arg| arg == "--ordered").is_some();
     let entities: u64 = match args.next() {
         Some(n) => n.parse().map_err(|_| format!("not a number: {n}"))?,
         None => 200_000,
@@ -114,7 +131,9 @@ async fn main() -> Result<(), String> {
         .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("throughput.db").display()));
 
     let started = Instant::now();
-    let generated_count = (0..entities).filter_map(|i| generated(i, 1)).count();
+    let generated_count = (0..entities)
+        .filter_map(|i| generated(i, 1, ordered))
+        .count();
     println!(
         "generating {generated_count} entities alone takes {:.2}s",
         started.elapsed().as_secs_f64()
@@ -122,8 +141,8 @@ async fn main() -> Result<(), String> {
 
     let store = tandem_store::open(&url).await.map_err(|e| e.to_string())?;
     println!("backend: {}", store.backend());
-    import_version(store.as_ref(), entities, 1).await?;
-    import_version(store.as_ref(), entities, 2).await?;
+    import_version(store.as_ref(), entities, 1, ordered).await?;
+    import_version(store.as_ref(), entities, 2, ordered).await?;
     if let Some(mb) = peak_memory_mb() {
         println!("peak resident memory: {mb} MB");
     }

@@ -72,8 +72,8 @@ const TOUCH_KEPT: &str = "UPDATE entities SET last_seen = $2, version_id = $3 \
 /// The references and names of changed entities are written anew, those of removed ones go.
 const RESET_REFS: &str = "DELETE FROM entity_refs WHERE dataset = $1 AND source_id IN \
     (SELECT entity_id FROM import_staging WHERE kind IN ('changed', 'removed'))";
-/// One kind at a time, so that on SQLite the kind index yields the rows in entity id order and
-/// the names go into their table in key order, without a sort.
+/// One kind at a time, so that on SQLite the kind index (which covers the names) yields the rows
+/// in entity id order and the names go into their table in key order, without a sort.
 const INSERT_NAMES: &str = "INSERT INTO entity_names (dataset, entity_id, names) \
     SELECT $1, entity_id, names FROM import_staging \
     WHERE kind = $2 AND names IS NOT NULL ORDER BY entity_id";
@@ -88,10 +88,10 @@ const INSERT_ADDED: &str = "INSERT INTO entities (dataset, entity_id, schema, co
     key_id) \
     SELECT $1, entity_id, schema, content_hash, sensitivity, confidence, properties, NULL, \
     $2, $2, $3, key_id FROM import_staging WHERE kind = 'added' ORDER BY entity_id";
-
+/// Staging holds the references of added and changed entities only (see staging.rs), so all
+/// of them are written, in the staging table's key order.
 const INSERT_REFS: &str = "INSERT INTO entity_refs (dataset, source_id, prop, target_id) \
-    SELECT $1, r.source_id, r.prop, r.target_id FROM import_staging_refs r \
-    WHERE r.source_id IN (SELECT entity_id FROM import_staging WHERE kind IN ('added', 'changed'))";
+    SELECT $1, source_id, prop, target_id FROM import_staging_refs";
 
 const RECORD_COUNTS: &str = "UPDATE dataset_versions SET added = $2, changed = $3, removed = $4, \
     kept = $5, entities = $6 WHERE id = $1";

@@ -79,10 +79,38 @@ fn spelled_out(c: char) -> Option<&'static str> {
 
 /// The row of the names index for `entity`: `None` when it has no names, or is protected.
 pub(crate) fn index_row(entity: &Entity) -> Option<String> {
-    let names = indexed_names(entity);
+    if entity.sensitivity == Sensitivity::Protected {
+        return None;
+    }
+    let schema = entity.schema();
+    row_of(
+        entity
+            .properties
+            .iter()
+            .filter(|(prop, _)| schema.property(prop).is_some_and(|p| is_indexed(p.kind)))
+            .flat_map(|(_, values)| values.iter().map(String::as_str)),
+    )
+}
+
+/// Whether values of this type go into the names index.
+pub(crate) fn is_indexed(kind: PropertyType) -> bool {
+    matches!(kind, PropertyType::Name | PropertyType::Identifier)
+}
+
+/// The row of the names index for these values (the name and identifier values of an entity
+/// that is not protected, see [`is_indexed`]): folded, each once, in order; `None` when none is
+/// left.
+pub(crate) fn row_of<'a>(values: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let mut names: Vec<String> = values
+        .into_iter()
+        .map(fold)
+        .filter(|name| !name.is_empty())
+        .collect();
     if names.is_empty() {
         return None;
     }
+    names.sort_unstable();
+    names.dedup();
     let mut row = String::with_capacity(names.iter().map(|n| n.len() + 1).sum::<usize>() + 1);
     row.push('\n');
     for name in names {
@@ -90,28 +118,6 @@ pub(crate) fn index_row(entity: &Entity) -> Option<String> {
         row.push('\n');
     }
     Some(row)
-}
-
-/// The folded names and identifiers to index for `entity`: none for a protected one.
-fn indexed_names(entity: &Entity) -> Vec<String> {
-    if entity.sensitivity == Sensitivity::Protected {
-        return Vec::new();
-    }
-    let schema = entity.schema();
-    let mut names: Vec<String> = entity
-        .properties
-        .iter()
-        .filter(|(prop, _)| {
-            schema
-                .property(prop)
-                .is_some_and(|p| matches!(p.kind, PropertyType::Name | PropertyType::Identifier))
-        })
-        .flat_map(|(_, values)| values.iter().map(|value| fold(value)))
-        .filter(|name| !name.is_empty())
-        .collect();
-    names.sort_unstable();
-    names.dedup();
-    names
 }
 
 /// A search, ready to run: the SQL and the values to bind, in order.

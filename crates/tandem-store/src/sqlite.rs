@@ -22,7 +22,11 @@ pub(crate) static DIALECT: Dialect = Dialect {
     begin_merge: "BEGIN IMMEDIATE",
     create_staging: &[
         // Staging lives in the connection's temporary database; give it room to stay in memory
-        // for ordinary imports (it spills to a temporary file beyond that).
+        // for ordinary imports (it spills to a temporary file beyond that). Pages larger than
+        // the default 4 KiB hold several staged rows each: fewer B-tree splits while staging and
+        // fewer reads of the spilled file at commit (about a tenth less time for both). Set
+        // before the temporary database is first used, which fixes its page size.
+        "PRAGMA temp.page_size = 16384",
         "PRAGMA temp.cache_size = -65536",
         "CREATE TEMP TABLE import_staging (
             entity_id    TEXT PRIMARY KEY,
@@ -36,13 +40,16 @@ pub(crate) static DIALECT: Dialect = Dialect {
             key_id       INTEGER,
             names        TEXT
         )",
+        // Covers the schema and the names, so that the merge records the changes and writes
+        // the names index from the index alone, in id order, rather than fetching each row of
+        // the (large) staging table out of the order it was staged in.
+        "CREATE INDEX import_staging_by_kind ON import_staging (kind, entity_id, schema, names)",
         "CREATE TEMP TABLE import_staging_refs (
             source_id TEXT NOT NULL,
             prop      TEXT NOT NULL,
             target_id TEXT NOT NULL,
             PRIMARY KEY (source_id, prop, target_id)
         ) WITHOUT ROWID",
-        "CREATE INDEX import_staging_by_kind ON import_staging (kind, entity_id)",
         // Staging runs in one transaction so that each batch does not pay for a commit of the
         // temporary database. It locks nothing in the store: it only reads there.
         "BEGIN",

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use tandem_core::{Entity, Sensitivity};
+use tandem_core::{Entity, PropertyType, Sensitivity};
 
 use crate::Result;
 use crate::codec::{self, RowName};
@@ -49,10 +49,26 @@ impl PreparedPut {
         dataset: &str,
         ring: Option<&Keyring>,
     ) -> Result<PreparedPut> {
-        let refs = entity
-            .references()
-            .map(|(prop, target)| (prop.to_string(), target.to_string()))
-            .collect();
+        // References and names in one pass, each property's type looked up once.
+        let schema = entity.schema();
+        let mut refs = Vec::new();
+        let mut names = Vec::new();
+        for (prop, values) in &entity.properties {
+            match schema.property(prop).map(|p| p.kind) {
+                Some(PropertyType::Entity) => {
+                    refs.extend(values.iter().map(|target| (prop.clone(), target.clone())));
+                }
+                Some(kind) if names::is_indexed(kind) => {
+                    names.extend(values.iter().map(String::as_str));
+                }
+                _ => {}
+            }
+        }
+        let names = if entity.sensitivity == Sensitivity::Protected {
+            None
+        } else {
+            names::row_of(names)
+        };
         let json = codec::encode_properties(&entity.properties)?;
         let (properties, key_id) = if entity.sensitivity == Sensitivity::Protected {
             let place = RowName {
@@ -69,7 +85,7 @@ impl PreparedPut {
             properties,
             key_id,
             refs,
-            names: names::index_row(&entity),
+            names,
             entity,
             replaces_staged,
         })
@@ -97,7 +113,9 @@ fn kind_of_put(content_hash: &str, stored: Option<&Stored>) -> &'static str {
     }
 }
 
-/// A kept entity's references are stored already.
+/// A kept entity's references are stored already. So `import_staging_refs` holds the references
+/// of exactly the staged ids whose kind is `added` or `changed` (a put that replaces a staged
+/// row, and a deletion, first drop the id's staged references), and the merge writes them all.
 fn writes_refs(kind: &str) -> bool {
     kind == "added" || kind == "changed"
 }
