@@ -225,13 +225,14 @@ fn correct(word: &str) -> Option<&'static str> {
     let present = letters_present(word);
     let letters = letter_counts(word);
     let mut found: Option<&'static str> = None;
-    // Only words within two letters of its length can be within budget.
+    // A misspelling adds or drops a letter at most: words two letters longer or shorter are
+    // other words (Europe is not Europaea), though the budget would let some through.
     let from = cat
         .long_words
-        .partition_point(|w| w.word.len() + 2 < word.len());
+        .partition_point(|w| w.word.len() + 1 < word.len());
     let to = cat
         .long_words
-        .partition_point(|w| w.word.len() <= word.len() + 2);
+        .partition_point(|w| w.word.len() <= word.len() + 1);
     for long in cat.long_words.get(from..to).unwrap_or(&[]) {
         let limit = crate::similarity::budget(word.len().max(long.word.len()));
         let budget = limit * crate::similarity::UNIT;
@@ -375,6 +376,9 @@ mod tests {
             codes("tactical missiles corporation joynt stock company"),
             ["corp", "jsc"]
         );
+        assert_eq!(codes("crystalord compamy"), ["co"]);
+        // A word two letters short of a form word is another word: Europe is not Europaea.
+        assert_eq!(codes("gazprom europe"), Vec::<&str>::new());
     }
 
     #[test]
