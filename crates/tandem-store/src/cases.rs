@@ -1882,19 +1882,13 @@ pub(crate) async fn reencrypt(store: &SqlStore) -> Result<u64> {
     Ok(resealed)
 }
 
-#[derive(sqlx::FromRow)]
-struct WrappedRow {
-    case_id: String,
-    wrapped: String,
-}
-
 /// Re-wraps every data key that is not under the active keyring key (the data keys stay the
 /// same, so no case row needs rewriting).
 async fn rewrap_data_keys(store: &SqlStore, active: i64) -> Result<u64> {
     let mut rewrapped = 0u64;
     let mut after = String::new();
     loop {
-        let page: Vec<WrappedRow> = on_pool!(&store.pool, |pool| sqlx::query_as(
+        let page: Vec<KeyRow> = on_pool!(&store.pool, |pool| sqlx::query_as(
             "SELECT case_id, wrapped FROM case_keys WHERE key_id <> $1 AND case_id > $2 \
              ORDER BY case_id LIMIT $3"
         )
@@ -1910,13 +1904,7 @@ async fn rewrap_data_keys(store: &SqlStore, active: i64) -> Result<u64> {
         let wrapped = page
             .iter()
             .map(|row| {
-                let key = unwrap_key(
-                    &store.keys,
-                    &KeyRow {
-                        case_id: row.case_id.clone(),
-                        wrapped: row.wrapped.clone(),
-                    },
-                )?;
+                let key = unwrap_key(&store.keys, row)?;
                 wrap_key(&store.keys, &key, &row.case_id)
             })
             .collect::<Result<Vec<(String, i64)>>>()?;
