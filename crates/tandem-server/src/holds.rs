@@ -16,7 +16,7 @@ use tandem_store::security::AuditOutcome;
 use crate::app::{AppState, Principal, RemoteAddr, Table, form_field};
 use crate::error::{ApiError, ApiResult};
 use crate::openapi::{object, string};
-use crate::protection::{READ_CASES, WRITE_CASES, authorise_case, iso_date};
+use crate::protection::{READ_CASES, WRITE_CASES, authorise_case, iso_date, json_body};
 
 pub(crate) fn routes(table: Table) -> Table {
     table
@@ -113,8 +113,7 @@ async fn place_api(
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<HoldRecord>)> {
-    let input: HoldInput = serde_json::from_slice(&body)
-        .map_err(|err| ApiError::bad_request("body", format!("the request body: {err}")))?;
+    let input: HoldInput = json_body(&body)?;
     let hold = place(&state, &principal, &remote, &id, input).await?;
     Ok((StatusCode::CREATED, Json(hold)))
 }

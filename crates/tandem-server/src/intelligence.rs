@@ -39,7 +39,7 @@ use crate::app::{AppState, Principal, RemoteAddr, Table, form_field};
 use crate::error::{ApiError, ApiResult};
 use crate::openapi::object;
 use crate::pages::{Chrome, render_status};
-use crate::protection::{Candidate, INTELLIGENCE_DATASET, READ_CASES, WRITE_CASES};
+use crate::protection::{Candidate, INTELLIGENCE_DATASET, READ_CASES, WRITE_CASES, json_body};
 
 /// The name of the protection secret that keys testimony references, case references and
 /// actor ids (never available to the analytics side).
@@ -725,11 +725,6 @@ pub async fn actor_detail(
 
 // ---------------------------------------------------------------------------------------------
 // JSON API
-
-fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
-    serde_json::from_slice(body)
-        .map_err(|err| ApiError::bad_request("body", format!("not the expected JSON: {err}")))
-}
 
 async fn mentions_api(
     State(state): State<AppState>,
