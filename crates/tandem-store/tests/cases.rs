@@ -12,7 +12,7 @@ use tandem_store::cases::{
     CaseChange, NewAssessment, NewCase, NewCaseEvent, NewConsent, NewTestimony,
 };
 use tandem_store::crypto::Keyring;
-use tandem_store::security::{AuditFilter, AuditOutcome, NewAuditEntry, NewUser, UserRole};
+use tandem_store::security::{AuditFilter, AuditOutcome, NewAuditEntry};
 use tandem_store::{KeySource, Store, StoreError};
 
 use common::*;
@@ -34,25 +34,6 @@ const SECRET_ALIAS: &str = "Mama Rosa Testalias";
 
 fn secrets() -> [&'static str; 4] {
     [SECRET_NAME, SECRET_PHONE, SECRET_STORY, SECRET_ALIAS]
-}
-
-async fn owner(store: &dyn Store, org: &str) -> (i64, i64) {
-    let organisation = store
-        .create_organisation(org, &format!("{org} title"))
-        .await
-        .expect("organisation");
-    let user = store
-        .create_user(NewUser {
-            username: format!("worker-{org}"),
-            display_name: "Case Worker".into(),
-            organisation_id: organisation.id,
-            role: UserRole::Caseworker,
-            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
-            must_change_password: false,
-        })
-        .await
-        .expect("user");
-    (organisation.id, user.id)
 }
 
 fn new_case(org: i64, user: i64, retention_until: &str) -> NewCase {

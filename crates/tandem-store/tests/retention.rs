@@ -12,7 +12,7 @@ use tandem_store::cases::{
     CaseChange, NewCase, NewCaseEvent, NewConsent, NewHold, NewReferral, ReferralChange,
 };
 use tandem_store::crypto::{DataKey, Keyring, is_data_key_sealed};
-use tandem_store::security::{AuditOutcome, NewAuditEntry, NewUser, UserRole};
+use tandem_store::security::{AuditOutcome, NewAuditEntry};
 use tandem_store::{Store, StoreError};
 
 use common::*;
@@ -26,25 +26,6 @@ conformance!(
 
 const SECRET_NAME: &str = "Grace Adeyemi-Testcase";
 const SECRET_REASON: &str = "supports proceedings against the Testville recruiter";
-
-async fn owner(store: &dyn Store, org: &str) -> (i64, i64) {
-    let organisation = store
-        .create_organisation(org, &format!("{org} title"))
-        .await
-        .expect("organisation");
-    let user = store
-        .create_user(NewUser {
-            username: format!("worker-{org}"),
-            display_name: "Case Worker".into(),
-            organisation_id: organisation.id,
-            role: UserRole::Caseworker,
-            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
-            must_change_password: false,
-        })
-        .await
-        .expect("user");
-    (organisation.id, user.id)
-}
 
 async fn case_with_rows(store: &dyn Store, org: i64, user: i64, until: &str) -> String {
     let case = store
@@ -78,42 +59,15 @@ async fn sealed_rows(h: &Harness, case_id: &str) -> Vec<(String, String, i64)> {
     for table in ["cases", "case_events", "case_consents", "case_holds"] {
         let column = if table == "cases" { "id" } else { "case_id" };
         let sql = format!("SELECT body, key_id FROM {table} WHERE {column} = $1");
-        for (body, key_id) in query_pairs(h, &sql, case_id).await {
+        for (body, key_id) in h.pairs_behind(&sql, case_id).await {
             rows.push((table.to_string(), body, key_id));
         }
     }
     rows
 }
 
-async fn query_pairs(h: &Harness, sql: &str, bind: &str) -> Vec<(String, i64)> {
-    use sqlx::Connection;
-    let sql = sqlx::AssertSqlSafe(sql.to_string());
-    if h.postgres.is_some() {
-        let mut conn = sqlx::PgConnection::connect(&h.url).await.expect("connect");
-        let rows = sqlx::query_as(sql)
-            .bind(bind)
-            .fetch_all(&mut conn)
-            .await
-            .expect("query");
-        conn.close().await.ok();
-        rows
-    } else {
-        let mut conn = sqlx::SqliteConnection::connect(&h.url)
-            .await
-            .expect("connect");
-        let rows = sqlx::query_as(sql)
-            .bind(bind)
-            .fetch_all(&mut conn)
-            .await
-            .expect("query");
-        conn.close().await.ok();
-        rows
-    }
-}
-
 async fn wrapped_key(h: &Harness, case_id: &str) -> Option<String> {
-    query_pairs(
-        h,
+    h.pairs_behind(
         "SELECT wrapped, key_id FROM case_keys WHERE case_id = $1",
         case_id,
     )
@@ -201,7 +155,9 @@ async fn erasure_destroys_the_data_key_so_saved_ciphertext_stays_shut(h: &Harnes
         );
     }
     // And the database holds no plaintext of the other case's protected fields.
-    let texts = query_pairs(h, "SELECT body, key_id FROM cases WHERE id = $1", &other).await;
+    let texts = h
+        .pairs_behind("SELECT body, key_id FROM cases WHERE id = $1", &other)
+        .await;
     assert!(texts.iter().all(|(body, _)| !body.contains(SECRET_NAME)));
 }
 

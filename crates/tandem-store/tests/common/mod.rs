@@ -126,6 +126,28 @@ impl Harness {
         }
     }
 
+    /// Reads `(text, integer)` rows of `sql` with one text parameter behind the store's back
+    /// (to see what it stored, not what it answers).
+    pub async fn pairs_behind(&self, sql: &str, bind: &str) -> Vec<(String, i64)> {
+        let sql = sqlx::AssertSqlSafe(sql.to_string());
+        let rows = if self.postgres.is_some() {
+            let mut conn = sqlx::PgConnection::connect(&self.url)
+                .await
+                .expect("connect");
+            let rows = sqlx::query_as(sql).bind(bind).fetch_all(&mut conn).await;
+            conn.close().await.ok();
+            rows
+        } else {
+            let mut conn = sqlx::SqliteConnection::connect(&self.url)
+                .await
+                .expect("connect");
+            let rows = sqlx::query_as(sql).bind(bind).fetch_all(&mut conn).await;
+            conn.close().await.ok();
+            rows
+        };
+        rows.expect("query")
+    }
+
     /// The SQLite file, for tests that read its bytes.
     pub fn sqlite_path(&self) -> Option<std::path::PathBuf> {
         self.url
@@ -177,6 +199,26 @@ macro_rules! conformance {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
+
+/// An organisation `org` with one caseworker: (organisation id, user id).
+pub async fn owner(store: &dyn Store, org: &str) -> (i64, i64) {
+    let organisation = store
+        .create_organisation(org, &format!("{org} title"))
+        .await
+        .expect("organisation");
+    let user = store
+        .create_user(tandem_store::security::NewUser {
+            username: format!("worker-{org}"),
+            display_name: "Case Worker".into(),
+            organisation_id: organisation.id,
+            role: tandem_store::security::UserRole::Caseworker,
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+            must_change_password: false,
+        })
+        .await
+        .expect("user");
+    (organisation.id, user.id)
+}
 
 pub fn entity(schema: &str, id: &str, values: &[(&str, &str)]) -> Entity {
     let mut entity = Entity::new(schema, id).expect("entity");
