@@ -433,81 +433,37 @@ fn batch(args: &Args) -> Result<(), Failure> {
     )
 }
 
-/// Cross-script figures (screening spec, section 4.4): each UN record's original-script name as
-/// a query against the UN list without those names must find its record (positives) and no
-/// other record of the same regime (hard negatives); and the 81 spellings of Putin.
+/// Cross-script figures (screening spec, section 4.4): UN original-script names against their
+/// Latin records, and the 81 spellings of Putin.
 fn scripts(args: &Args) -> Result<(), Failure> {
     let show = args.flag("--show-all");
-    let records = common::un_records_with(false);
-    let (index, _) = build_index(records.iter().map(|r| r.entity.clone()).collect());
-    let config = MatchConfig::default();
-    let list_of: BTreeMap<&str, &str> = records
-        .iter()
-        .map(|r| (r.entity.id.as_str(), r.list.as_str()))
-        .collect();
-    let (mut positives, mut found, mut hard_negatives) = (0usize, 0usize, 0usize);
-    for r in records.iter() {
-        let Some(original) = r.original_script.as_deref() else {
-            continue;
-        };
-        positives += 1;
-        let query = eval::name_entity(&r.entity.schema, "q", original)?;
-        let hits = index.screen(&Subject::from_entity(&query)?, &config, 0.7, 10);
-        let hit = hits
+    let un = common::cross_script::un_original_script();
+    if show {
+        un.missed.iter().for_each(|m| eprintln!("    miss {m}"));
+        un.hard_negatives
             .iter()
-            .any(|h| h.entity_id == r.entity.id && h.score.is_match);
-        found += usize::from(hit);
-        if show && !hit {
-            eprintln!("    miss {original} -> {}", r.latin_name);
-        }
-        for h in hits
-            .iter()
-            .filter(|h| h.score.is_match && h.entity_id != r.entity.id)
-        {
-            if list_of.get(h.entity_id.as_str()) == Some(&r.list.as_str()) {
-                hard_negatives += 1;
-                if show {
-                    eprintln!(
-                        "    wrong {original} -> {} ({:.3})",
-                        h.entity_id, h.score.score
-                    );
-                }
-            }
-        }
+            .for_each(|w| eprintln!("    wrong {w}"));
     }
-    let recall = found as f64 / positives.max(1) as f64;
+    let recall = un.found as f64 / un.positives.max(1) as f64;
     eprintln!(
-        "UN original-script names: {found} of {positives} found at 0.7 (recall {recall:.3}), {hard_negatives} alerts on other records of the same regime"
+        "UN original-script names: {} of {} found at 0.7 (recall {recall:.3}), {} alerts on other records of the same regime",
+        un.found,
+        un.positives,
+        un.hard_negatives.len()
     );
-
-    let mut putin = Entity::new("Person", "putin")?;
-    putin.add("name", "PUTIN, Vladimir Vladimirovich")?;
-    let (putin_index, _) = CandidateIndex::build([putin], IndexConfig::default());
-    let text = std::fs::read_to_string(common::shared("eval/putin_name_variants.txt"))?;
-    let variants: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    let mut putin_found = 0usize;
-    for (i, variant) in variants.iter().enumerate() {
-        let query = eval::name_entity("Person", &format!("q{i}"), variant)?;
-        let hits = putin_index.screen(&Subject::from_entity(&query)?, &config, 0.7, 1);
-        let hit = hits.first().is_some_and(|h| h.score.is_match);
-        putin_found += usize::from(hit);
-        if show && !hit {
-            eprintln!("    miss {variant}");
-        }
+    let (variants, missed) = common::cross_script::putin_spellings();
+    if show {
+        missed.iter().for_each(|m| eprintln!("    miss {m}"));
     }
-    let putin_recall = putin_found as f64 / variants.len().max(1) as f64;
+    let putin_found = variants - missed.len();
+    let putin_recall = putin_found as f64 / variants.max(1) as f64;
     eprintln!(
-        "Putin spellings: {putin_found} of {} found at 0.7 (recall {putin_recall:.3})",
-        variants.len()
+        "Putin spellings: {putin_found} of {variants} found at 0.7 (recall {putin_recall:.3})"
     );
     write_json(
         args,
-        &json!({"un_original_script": {"positives": positives, "found": found, "recall": recall, "hard_negative_alerts": hard_negatives},
-                "putin": {"variants": variants.len(), "found": putin_found, "recall": putin_recall}}),
+        &json!({"un_original_script": {"positives": un.positives, "found": un.found, "recall": recall, "hard_negative_alerts": un.hard_negatives.len()},
+                "putin": {"variants": variants, "found": putin_found, "recall": putin_recall}}),
     )
 }
 

@@ -33,9 +33,10 @@ pub struct MatchConfig {
     pub dob_day_disjoint: f64,
     pub country_mismatch: f64,
     pub gender_mismatch: f64,
-    /// The most all qualifiers together may take off. Each alone takes at most 0.25, so that
-    /// no single list disagreement (a swapped birth date, another nationality) turns a strong
-    /// name match into no match; several together describe someone else.
+    /// The most all qualifiers together may take off. A disagreement lists have about one
+    /// person (birth dates a few years or a day/month swap apart, another nationality, another
+    /// gender) takes at most 0.25, so that none alone turns a strong name match into no match;
+    /// several together, or birth dates beyond what lists disagree by, describe someone else.
     pub max_qualifier_penalty: f64,
 }
 

@@ -7,7 +7,7 @@ mod common;
 use std::fs::File;
 
 use tandem_match::eval::{self, PerturbationClass};
-use tandem_match::{CandidateIndex, IndexConfig, MatchConfig, Subject, screen_batch};
+use tandem_match::{CandidateIndex, IndexConfig, MatchConfig};
 
 #[test]
 fn dev_pairs_reach_f1_085_at_07() {
@@ -128,70 +128,20 @@ fn few_alerts_on_synthetic_non_listed_people() {
 
 #[test]
 fn putin_is_found_in_most_scripts() {
-    let mut putin = tandem_core::Entity::new("Person", "putin").unwrap();
-    putin.add("name", "PUTIN, Vladimir Vladimirovich").unwrap();
-    let (index, _) = CandidateIndex::build([putin], IndexConfig::default());
-    let text = std::fs::read_to_string(common::shared("eval/putin_name_variants.txt")).unwrap();
-    let variants: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    assert_eq!(variants.len(), 81);
-    let queries: Vec<tandem_core::Entity> = variants
-        .iter()
-        .enumerate()
-        .map(|(i, v)| eval::name_entity("Person", &format!("q{i}"), v).unwrap())
-        .collect();
-    let results = screen_batch(&queries, &index, 0.7, 1);
-    let found: Vec<bool> = results
-        .iter()
-        .map(|r| {
-            r.as_ref()
-                .is_ok_and(|hits| hits.first().is_some_and(|h| h.score.is_match))
-        })
-        .collect();
-    let recall = found.iter().filter(|f| **f).count() as f64 / found.len() as f64;
-    let missed: Vec<&&str> = variants
-        .iter()
-        .zip(&found)
-        .filter(|(_, f)| !**f)
-        .map(|(v, _)| v)
-        .collect();
+    let (variants, missed) = common::cross_script::putin_spellings();
+    assert_eq!(variants, 81);
+    let recall = (variants - missed.len()) as f64 / variants as f64;
     assert!(recall >= 0.75, "recall {recall:.3}; missed {missed:?}");
 }
 
 #[test]
 fn un_original_script_names_meet_their_latin_names() {
-    let records = common::un_records_with(false);
-    let with_script: Vec<&common::UnRecord> = records
-        .iter()
-        .filter(|r| r.original_script.is_some())
-        .collect();
-    assert_eq!(with_script.len(), 378);
-    let (index, _) = CandidateIndex::build(
-        records.iter().map(|r| r.entity.clone()),
-        IndexConfig::default(),
-    );
-    let config = MatchConfig::default();
-    let mut found = 0;
-    for r in &with_script {
-        let query = eval::name_entity(
-            &r.entity.schema,
-            "q",
-            r.original_script.as_deref().unwrap_or_default(),
-        )
-        .unwrap();
-        let hits = index.screen(&Subject::from_entity(&query).unwrap(), &config, 0.7, 5);
-        found += usize::from(
-            hits.iter()
-                .any(|h| h.entity_id == r.entity.id && h.score.is_match),
-        );
-    }
-    let recall = found as f64 / with_script.len() as f64;
+    let report = common::cross_script::un_original_script();
+    assert_eq!(report.positives, 378);
+    let recall = report.found as f64 / report.positives as f64;
     assert!(
         recall >= 0.6,
         "recall {recall:.3} over {}",
-        with_script.len()
+        report.positives
     );
 }

@@ -329,3 +329,100 @@ pub fn negatives(file: &str, qualifiers: bool) -> Vec<LabelledQuery> {
     )
     .unwrap_or_else(|e| panic!("{e}"))
 }
+
+/// Cross-script figures of the screening spec (section 4.4), shared by the tests and the
+/// benchmark.
+pub mod cross_script {
+    use std::collections::BTreeMap;
+
+    use tandem_core::Entity;
+    use tandem_match::{CandidateIndex, IndexConfig, MatchConfig, Subject, eval};
+
+    /// Each UN record's original-script name as a query against the UN list without those
+    /// names: the records found (positives) and the other records of the same regime that
+    /// alert (hard negatives), as `query -> record` lines.
+    pub struct OriginalScript {
+        pub positives: usize,
+        pub found: usize,
+        pub missed: Vec<String>,
+        pub hard_negatives: Vec<String>,
+    }
+
+    pub fn un_original_script() -> OriginalScript {
+        let records = super::un_records_with(false);
+        let (index, _) = CandidateIndex::build(
+            records.iter().map(|r| r.entity.clone()),
+            IndexConfig::default(),
+        );
+        let config = MatchConfig::default();
+        let list_of: BTreeMap<&str, &str> = records
+            .iter()
+            .map(|r| (r.entity.id.as_str(), r.list.as_str()))
+            .collect();
+        let mut report = OriginalScript {
+            positives: 0,
+            found: 0,
+            missed: Vec::new(),
+            hard_negatives: Vec::new(),
+        };
+        for r in &records {
+            let Some(original) = r.original_script.as_deref() else {
+                continue;
+            };
+            report.positives += 1;
+            let query = eval::name_entity(&r.entity.schema, "q", original).expect("query");
+            let subject = Subject::from_entity(&query).expect("subject");
+            let hits = index.screen(&subject, &config, 0.7, 10);
+            if hits
+                .iter()
+                .any(|h| h.entity_id == r.entity.id && h.score.is_match)
+            {
+                report.found += 1;
+            } else {
+                report
+                    .missed
+                    .push(format!("{original} -> {}", r.latin_name));
+            }
+            for h in hits
+                .iter()
+                .filter(|h| h.score.is_match && h.entity_id != r.entity.id)
+                .filter(|h| list_of.get(h.entity_id.as_str()) == Some(&r.list.as_str()))
+            {
+                report.hard_negatives.push(format!(
+                    "{original} -> {} ({:.3})",
+                    h.entity_id, h.score.score
+                ));
+            }
+        }
+        report
+    }
+
+    /// The 81 spellings of Putin as queries against his one record: (spellings, missed).
+    pub fn putin_spellings() -> (usize, Vec<String>) {
+        let mut putin = Entity::new("Person", "putin").expect("entity");
+        putin
+            .add("name", "PUTIN, Vladimir Vladimirovich")
+            .expect("name");
+        let (index, _) = CandidateIndex::build([putin], IndexConfig::default());
+        let text = std::fs::read_to_string(super::shared("eval/putin_name_variants.txt"))
+            .expect("Putin spellings");
+        let variants: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let config = MatchConfig::default();
+        let missed = variants
+            .iter()
+            .enumerate()
+            .filter(|(i, variant)| {
+                let query = eval::name_entity("Person", &format!("q{i}"), variant).expect("query");
+                let subject = Subject::from_entity(&query).expect("subject");
+                let hits = index.screen(&subject, &config, 0.7, 1);
+                !hits.first().is_some_and(|h| h.score.is_match)
+            })
+            .map(|(_, variant)| variant.to_string())
+            .collect();
+        (variants.len(), missed)
+    }
+}
