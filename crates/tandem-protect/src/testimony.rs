@@ -736,16 +736,7 @@ pub fn intelligence_from_testimony(
                 "tst-{}",
                 &hex::encode(hmac_sha256(intel_key, format!("link\0{a}\0{b}").as_bytes()))[..24]
             );
-            let mut link = Entity::new("UnknownLink", id).map_err(|e| TestimonyError::Actor {
-                index: j,
-                field: "id",
-                message: e.to_string(),
-            })?;
-            link.sensitivity = Sensitivity::Restricted;
-            link.add_lenient("subject", a);
-            link.add_lenient("object", b);
-            link.add_lenient("role", "mentioned together in testimony");
-            entities.push(link);
+            entities.push(tie(id, j, a, b, "mentioned together in testimony")?);
         }
     }
     let quarters: Vec<Quarter> = testimony
@@ -903,21 +894,28 @@ pub fn promote_actor(
     Ok(actor)
 }
 
-/// The edge between two confirmed actors named in the same testimonies (`testimonies` of
-/// them). Its id depends only on the two actors, so both ends rebuild the same edge.
-pub fn co_mention_link(a: &str, b: &str, testimonies: u64) -> Result<Entity, TestimonyError> {
-    let (a, b) = if a <= b { (a, b) } else { (b, a) };
-    let digest = Sha256::digest(format!("co-mention\0{a}\0{b}").as_bytes());
-    let id = format!("tie-{}", &hex::encode(digest)[..24]);
+/// A restricted tie between actors `a` and `b` (an UnknownLink); `index` is the actor an id
+/// fault is reported against.
+fn tie(id: String, index: usize, a: &str, b: &str, role: &str) -> Result<Entity, TestimonyError> {
     let mut link = Entity::new("UnknownLink", id).map_err(|e| TestimonyError::Actor {
-        index: 0,
+        index,
         field: "id",
         message: e.to_string(),
     })?;
     link.sensitivity = Sensitivity::Restricted;
     link.add_lenient("subject", a);
     link.add_lenient("object", b);
-    link.add_lenient("role", "mentioned together in testimonies");
+    link.add_lenient("role", role);
+    Ok(link)
+}
+
+/// The edge between two confirmed actors named in the same testimonies (`testimonies` of
+/// them). Its id depends only on the two actors, so both ends rebuild the same edge.
+pub fn co_mention_link(a: &str, b: &str, testimonies: u64) -> Result<Entity, TestimonyError> {
+    let (a, b) = if a <= b { (a, b) } else { (b, a) };
+    let digest = Sha256::digest(format!("co-mention\0{a}\0{b}").as_bytes());
+    let id = format!("tie-{}", &hex::encode(digest)[..24]);
+    let mut link = tie(id, 0, a, b, "mentioned together in testimonies")?;
     link.add_lenient("keywords", "source_kind:testimony");
     link.add_lenient("keywords", &format!("testimonies:{testimonies}"));
     Ok(link)
