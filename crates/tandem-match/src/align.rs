@@ -158,10 +158,20 @@ fn round2(x: f32) -> f64 {
     (f64::from(x) * 100.0).round() / 100.0
 }
 
-/// Appends `x` with two decimals (the float formatter is needlessly slow for this).
+/// Appends `x` with two decimals. Explanations are built for every pair scored, and the
+/// formatting machinery (even for integers) cost as much as aligning short names.
 fn push_fixed2(out: &mut String, x: f64) {
     let hundredths = (x * 100.0).round().max(0.0) as u64;
-    let _ = write!(out, "{}.{:02}", hundredths / 100, hundredths % 100);
+    let whole = hundredths / 100;
+    if whole < 10 {
+        out.push(char::from(b'0' + whole as u8));
+    } else {
+        let _ = write!(out, "{whole}");
+    }
+    let fraction = (hundredths % 100) as u8;
+    out.push('.');
+    out.push(char::from(b'0' + fraction / 10));
+    out.push(char::from(b'0' + fraction % 10));
 }
 
 /// An alignment as one readable line, e.g.

@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 use serde::Serialize;
 
 use crate::hash::{FastMap, FastSet};
+use crate::similarity::{ConsonantCounts, consonant_count_bound};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -78,6 +79,7 @@ struct LongWord {
     /// One bit per letter it contains.
     present: u32,
     letters: [u8; 32],
+    consonant_counts: ConsonantCounts,
 }
 
 /// How often each letter occurs in a lower-case ASCII word (32 slots, 26 used, so that the
@@ -161,6 +163,7 @@ fn catalogue() -> &'static Catalogue {
                 consonants: crate::similarity::consonant_mask(word),
                 present: letters_present(word),
                 letters: letter_counts(word),
+                consonant_counts: ConsonantCounts::of(word.as_bytes()),
             })
             .collect();
         let words = by_first
@@ -224,6 +227,7 @@ fn correct(word: &str) -> Option<&'static str> {
     let consonants = crate::similarity::consonant_mask(word);
     let present = letters_present(word);
     let letters = letter_counts(word);
+    let consonant_counts = ConsonantCounts::of(word.as_bytes());
     let mut found: Option<&'static str> = None;
     // A misspelling adds or drops a letter at most: words two letters longer or shorter are
     // other words (Europe is not Europaea), though the budget would let some through.
@@ -249,7 +253,9 @@ fn correct(word: &str) -> Option<&'static str> {
         if f32::from(difference) * 5.0 > budget {
             continue;
         }
-        if crate::similarity::consonant_bound(consonants, long.consonants) > limit {
+        if crate::similarity::consonant_bound(consonants, long.consonants) > limit
+            || consonant_count_bound(&consonant_counts, &long.consonant_counts) > limit
+        {
             continue;
         }
         if crate::similarity::edit_cost(

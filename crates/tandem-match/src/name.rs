@@ -216,27 +216,35 @@ fn split_inverted(cleaned: &str) -> Option<(&str, &str)> {
 /// Analyses one name as written.
 pub fn analyze(text: &str, kind: NameKind) -> AnalyzedName {
     let cleaned = text::clean(text);
-    let words: Vec<(Word, bool)> = match (kind, split_inverted(&cleaned)) {
-        (NameKind::Person, Some((last, first))) => text::words(first)
-            .into_iter()
-            .map(|w| (w, false))
-            .chain(text::words(last).into_iter().map(|w| (w, true)))
-            .collect(),
+    // Words become protos in place (the two are the same size): no second list per name.
+    let protos: Vec<Proto> = match (kind, split_inverted(&cleaned)) {
+        (NameKind::Person, Some((last, first))) => {
+            let mut protos: Vec<Proto> = text::words(first)
+                .into_iter()
+                .map(|w| Proto::from_word(w, false))
+                .collect();
+            protos.extend(
+                text::words(last)
+                    .into_iter()
+                    .map(|w| Proto::from_word(w, true)),
+            );
+            protos
+        }
         _ => text::words(&cleaned)
             .into_iter()
             .map(|w| {
                 let family = kind == NameKind::Person && w.upper;
-                (w, family)
+                Proto::from_word(w, family)
             })
             .collect(),
     };
-    build(text, kind, words)
+    build(text, kind, protos)
 }
 
 /// Analyses a person's name given in parts (`firstName`, `middleName`…, `lastName`); the parts
 /// of `family` are family names.
 pub fn analyze_person_parts(given: &[&str], family: &[&str]) -> AnalyzedName {
-    let mut words = Vec::new();
+    let mut protos = Vec::new();
     let mut text = String::new();
     for (piece, is_family) in given
         .iter()
@@ -247,20 +255,16 @@ pub fn analyze_person_parts(given: &[&str], family: &[&str]) -> AnalyzedName {
             text.push(' ');
         }
         text.push_str(piece);
-        words.extend(
+        protos.extend(
             text::words(&text::clean(piece))
                 .into_iter()
-                .map(|w| (w, is_family)),
+                .map(|w| Proto::from_word(w, is_family)),
         );
     }
-    build(&text, NameKind::Person, words)
+    build(&text, NameKind::Person, protos)
 }
 
-fn build(text: &str, kind: NameKind, words: Vec<(Word, bool)>) -> AnalyzedName {
-    let mut protos: Vec<Proto> = words
-        .into_iter()
-        .map(|(w, family)| Proto::from_word(w, family))
-        .collect();
+fn build(text: &str, kind: NameKind, mut protos: Vec<Proto>) -> AnalyzedName {
     if kind.is_org_like() {
         protos = join_letters(protos);
     }
@@ -280,16 +284,15 @@ fn build(text: &str, kind: NameKind, words: Vec<(Word, bool)>) -> AnalyzedName {
     let protos = arabic_compounds(protos);
     let mut parts = classify(protos, kind);
     weigh(&mut parts, kind);
-    let compact = parts
-        .iter()
-        .filter(|p| {
-            !matches!(
-                p.class,
-                PartClass::Title | PartClass::Stopword | PartClass::LegalNoise
-            )
-        })
-        .map(|p| p.canon.as_str())
-        .collect();
+    let in_compact = |p: &&Part| {
+        !matches!(
+            p.class,
+            PartClass::Title | PartClass::Stopword | PartClass::LegalNoise
+        )
+    };
+    let mut compact =
+        String::with_capacity(parts.iter().filter(in_compact).map(|p| p.canon.len()).sum());
+    compact.extend(parts.iter().filter(in_compact).map(|p| p.canon.as_str()));
     AnalyzedName {
         text: text.to_string(),
         kind,
@@ -369,6 +372,7 @@ const ARTICLES: &[&str] = &[
 const DIN_FORMS: &[&str] = &[
     "din", "deen", "dine", "eddine", "eddin", "uddin", "uddeen", "addin", "aldin",
 ];
+/// Each ends in `din`, `dine` or `deen` ([`canonical`] relies on it).
 const DIN_SUFFIXES: &[&str] = &[
     "uddin", "eddine", "eddin", "uddeen", "addin", "aldin", "oddin", "iddin", "uldin", "eldin",
     "aldeen",
@@ -458,19 +462,26 @@ fn arabic_compounds(protos: Vec<Proto>) -> Vec<Proto> {
 pub fn canonical(form: &str) -> String {
     let mut base = form;
     let mut compound = String::new();
-    if let Some(rest) = [
-        "abdoul", "abdul", "abdel", "abdal", "abdol", "abdou", "abdu",
-    ]
-    .iter()
-    .find_map(|prefix| form.strip_prefix(prefix))
-    {
+    // Every part of every name passes here: look for the compounds' spellings only in forms
+    // that can hold one.
+    let abd_rest = if form.starts_with("abd") {
+        [
+            "abdoul", "abdul", "abdel", "abdal", "abdol", "abdou", "abdu",
+        ]
+        .iter()
+        .find_map(|prefix| form.strip_prefix(prefix))
+    } else {
+        None
+    };
+    if let Some(rest) = abd_rest {
         if rest.is_empty() || rest.len() >= 3 {
             compound = format!("abd{rest}");
         }
-    } else if let Some(stem) = DIN_SUFFIXES
-        .iter()
-        .find_map(|suffix| form.strip_suffix(suffix))
-        .filter(|stem| stem.len() >= 3)
+    } else if (form.ends_with("din") || form.ends_with("dine") || form.ends_with("deen"))
+        && let Some(stem) = DIN_SUFFIXES
+            .iter()
+            .find_map(|suffix| form.strip_suffix(suffix))
+            .filter(|stem| stem.len() >= 3)
     {
         compound = format!("{stem}din");
     }

@@ -10,6 +10,7 @@
 //! readable detail; names also carry their part alignment.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 use tandem_core::value::PartialDate;
@@ -17,6 +18,7 @@ use tandem_core::{Entity, Model, PropertyType};
 
 use crate::align::{self, AlignedPart, NameComparison, NameConfig};
 use crate::error::MatchError;
+use crate::hash::FastMap;
 use crate::name::{self, AnalyzedName, NameKind};
 
 /// Feature weights and limits. Field names follow nomenklatura's feature names.
@@ -126,17 +128,16 @@ const STRONG_IDENTIFIERS: &[&str] = &[
 /// letters (`A/S`, `M/V`) is no separator. For persons, a full name in mixed case followed by
 /// a comma and a nickname (the UN's `Ermias Ghermay, Guro`) also stands for the name alone;
 /// lists that write `LAST, First` put the family name in capitals.
-fn alternatives(text: &str, kind: NameKind) -> Vec<&str> {
-    let pieces: Vec<&str> = text.split('/').map(str::trim).collect();
-    let wordy = |p: &&str| {
+fn for_each_alternative(text: &str, kind: NameKind, mut each: impl FnMut(&str)) {
+    let wordy = |p: &str| {
         p.split(|c: char| !c.is_alphanumeric())
             .any(|w| w.chars().count() >= 3)
     };
-    let mut out = if pieces.len() > 1 && pieces.iter().all(wordy) {
-        pieces
+    if text.contains('/') && text.split('/').map(str::trim).all(wordy) {
+        text.split('/').map(str::trim).for_each(&mut each);
     } else {
-        vec![text]
-    };
+        each(text);
+    }
     if kind == NameKind::Person
         && let Some((full, nickname)) = text.split_once(',')
         && !nickname.contains(',')
@@ -144,9 +145,39 @@ fn alternatives(text: &str, kind: NameKind) -> Vec<&str> {
         && nickname.split_whitespace().count() == 1
         && full.chars().any(char::is_lowercase)
     {
-        out.push(full.trim());
+        each(full.trim());
     }
-    out
+}
+
+/// What matching reads of a schema, looked up once per schema rather than per entity: the
+/// kind of its names and the type of each of its properties.
+struct SchemaReading {
+    name: &'static str,
+    kind: NameKind,
+    property_types: FastMap<&'static str, PropertyType>,
+}
+
+fn schema_reading(name: &str) -> Option<&'static SchemaReading> {
+    static READINGS: OnceLock<FastMap<&'static str, SchemaReading>> = OnceLock::new();
+    READINGS
+        .get_or_init(|| {
+            Model::get()
+                .schemata()
+                .map(|schema| {
+                    let reading = SchemaReading {
+                        name: schema.name.as_str(),
+                        kind: NameKind::of_schema(schema),
+                        property_types: schema
+                            .properties
+                            .iter()
+                            .map(|(name, property)| (name.as_str(), property.kind))
+                            .collect(),
+                    };
+                    (schema.name.as_str(), reading)
+                })
+                .collect()
+        })
+        .get(name)
 }
 
 fn normalise_identifier(value: &str) -> String {
@@ -160,14 +191,11 @@ fn normalise_identifier(value: &str) -> String {
 impl Subject {
     /// Reads an entity. Fails when its schema is unknown or it has no name to match on.
     pub fn from_entity(entity: &Entity) -> Result<Subject, MatchError> {
-        let schema =
-            Model::get()
-                .schema(&entity.schema)
-                .ok_or_else(|| MatchError::UnknownSchema {
-                    id: entity.id.clone(),
-                    schema: entity.schema.clone(),
-                })?;
-        let kind = NameKind::of_schema(schema);
+        let schema = schema_reading(&entity.schema).ok_or_else(|| MatchError::UnknownSchema {
+            id: entity.id.clone(),
+            schema: entity.schema.clone(),
+        })?;
+        let kind = schema.kind;
         let mut names: Vec<SubjectName> = Vec::new();
         let mut identifiers = Vec::new();
         let push = |analysed: AnalyzedName, weak: bool, names: &mut Vec<SubjectName>| {
@@ -188,17 +216,47 @@ impl Subject {
                 }),
             }
         };
+        // One pass over the properties: an entity has few, and looking each wanted one up
+        // by name costs more than the names' analysis of a short name.
+        let mut given: [Option<&str>; GIVEN_NAME_PROPERTIES.len()] =
+            [None; GIVEN_NAME_PROPERTIES.len()];
+        let mut family: Option<&str> = None;
+        let mut birth_dates = Vec::new();
+        let mut countries: Vec<String> = Vec::new();
+        let mut gender: Option<&str> = None;
         for (property, values) in &entity.properties {
-            let Some(prop) = schema.property(property) else {
+            let first = values.first().map(String::as_str);
+            match property.as_str() {
+                "birthDate" => {
+                    birth_dates.extend(values.iter().filter_map(|d| PartialDate::parse(d)));
+                }
+                "gender" => gender = first,
+                "lastName" => family = first,
+                p if COUNTRY_PROPERTIES.contains(&p) => countries.extend(
+                    values
+                        .iter()
+                        .map(|code| code.split('-').next().unwrap_or(code).to_ascii_lowercase()),
+                ),
+                p => {
+                    if let Some(slot) = GIVEN_NAME_PROPERTIES
+                        .iter()
+                        .position(|g| *g == p)
+                        .and_then(|i| given.get_mut(i))
+                    {
+                        *slot = first;
+                    }
+                }
+            }
+            let Some(property_type) = schema.property_types.get(property.as_str()) else {
                 continue;
             };
-            match prop.kind {
+            match property_type {
                 PropertyType::Name => {
                     let weak = property == "weakAlias";
                     for value in values {
-                        for alternative in alternatives(value, kind) {
+                        for_each_alternative(value, kind, |alternative| {
                             push(name::analyze(alternative, kind), weak, &mut names);
-                        }
+                        });
                     }
                 }
                 PropertyType::Identifier if !NON_IDENTIFYING.contains(&property.as_str()) => {
@@ -218,11 +276,8 @@ impl Subject {
             }
         }
         if kind == NameKind::Person {
-            let given: Vec<&str> = GIVEN_NAME_PROPERTIES
-                .iter()
-                .filter_map(|p| entity.first(p))
-                .collect();
-            let family: Vec<&str> = entity.first("lastName").into_iter().collect();
+            let given: Vec<&str> = given.into_iter().flatten().collect();
+            let family: Vec<&str> = family.into_iter().collect();
             if !family.is_empty() || !given.is_empty() {
                 push(
                     name::analyze_person_parts(&given, &family),
@@ -237,27 +292,17 @@ impl Subject {
                 schema: entity.schema.clone(),
             });
         }
-        let birth_dates = entity
-            .get("birthDate")
-            .iter()
-            .filter_map(|d| PartialDate::parse(d))
-            .collect();
-        let mut countries: Vec<String> = COUNTRY_PROPERTIES
-            .iter()
-            .flat_map(|p| entity.get(p))
-            .map(|code| code.split('-').next().unwrap_or(code).to_ascii_lowercase())
-            .collect();
         countries.sort_unstable();
         countries.dedup();
         Ok(Subject {
             id: entity.id.clone(),
-            schema: schema.name.clone(),
+            schema: schema.name.to_string(),
             kind,
             names,
             identifiers,
             birth_dates,
             countries,
-            gender: entity.first("gender").map(str::to_string),
+            gender: gender.map(str::to_string),
         })
     }
 }
@@ -770,6 +815,12 @@ mod tests {
         for key in ["score", "detail", "query", "candidate"] {
             assert!(name.get(key).is_some(), "{key}");
         }
+    }
+
+    fn alternatives(text: &str, kind: NameKind) -> Vec<String> {
+        let mut out = Vec::new();
+        for_each_alternative(text, kind, |a| out.push(a.to_string()));
+        out
     }
 
     #[test]

@@ -207,6 +207,88 @@ pub fn edit_cost(a: &[u8], b: &[u8], abjad: Abjad, budget: f32) -> Option<f32> {
     (cost <= limit).then(|| f32::from(cost) / UNIT)
 }
 
+/// How often a form has each consonant, and how many of those directly follow the same letter
+/// (the second of a double is cheap to drop); for [`consonant_count_bound`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ConsonantCounts {
+    counts: [u8; 26],
+    doubled: [u8; 26],
+    letters: u32,
+    digits: bool,
+}
+
+impl ConsonantCounts {
+    pub(crate) fn of(form: &[u8]) -> ConsonantCounts {
+        let mut out = ConsonantCounts {
+            counts: [0; 26],
+            doubled: [0; 26],
+            letters: 0,
+            digits: false,
+        };
+        let mut previous = 0u8;
+        for &c in form {
+            if c.is_ascii_digit() {
+                out.digits = true;
+            } else if c.is_ascii_lowercase() {
+                let letter = usize::from(c - b'a');
+                out.letters |= 1 << letter;
+                if !is_vowel(c)
+                    && let (Some(count), Some(doubled)) =
+                        (out.counts.get_mut(letter), out.doubled.get_mut(letter))
+                {
+                    *count = count.saturating_add(1);
+                    if previous == c {
+                        *doubled = doubled.saturating_add(1);
+                    }
+                }
+            }
+            previous = c;
+        }
+        out
+    }
+}
+
+/// A lower bound of the edit cost like [`consonant_bound`], from how often each consonant
+/// occurs rather than whether it does: every occurrence one form has beyond the other's count
+/// takes an edit of its own, a quarter unit when it is the second of a double, half a unit
+/// when it is `h` or `j` or a sound-twin the other form has, a whole unit otherwise.
+/// ("Tactical" has two `c` that "capital" cannot both account for.)
+pub(crate) fn consonant_count_bound(a: &ConsonantCounts, b: &ConsonantCounts) -> f32 {
+    if a.digits || b.digits {
+        return 0.0;
+    }
+    let side = |own: &ConsonantCounts, other: &ConsonantCounts| {
+        let mut cost = 0u32;
+        // Only the consonants this form has can be in excess.
+        let mut left = own.letters & !VOWELS;
+        while left != 0 {
+            let letter = left.trailing_zeros() as usize;
+            left &= left - 1;
+            let (Some(&count), Some(&doubled), Some(&other_count)) = (
+                own.counts.get(letter),
+                own.doubled.get(letter),
+                other.counts.get(letter),
+            ) else {
+                continue;
+            };
+            let excess = count.saturating_sub(other_count);
+            if excess == 0 {
+                continue;
+            }
+            let cheap = excess.min(doubled);
+            let twins = EXPENSIVE_UNLESS.get(letter).copied().unwrap_or(u32::MAX);
+            let each = if twins == u32::MAX || twins & other.letters != 0 {
+                10
+            } else {
+                20
+            };
+            cost += u32::from(cheap) * 5 + u32::from(excess - cheap) * each;
+        }
+        cost
+    };
+    side(a, b).max(side(b, a)) as f32 / UNIT
+}
+
 /// How much edit cost a pair of parts may carry and still match, by the longer length.
 pub fn budget(len: usize) -> f32 {
     match len {
@@ -229,6 +311,8 @@ pub fn consonant_mask(form: &str) -> u32 {
         _ => mask,
     })
 }
+
+const VOWELS: u32 = letter_mask(b"aeiouy");
 
 /// Bits of the letters of `letters`.
 const fn letter_mask(letters: &[u8]) -> u32 {
@@ -515,6 +599,22 @@ mod tests {
             let bound = consonant_bound(consonant_mask(&a), consonant_mask(&b));
             proptest::prop_assert!(bound <= cost + 1e-6, "{a} / {b}: bound {bound}, cost {cost}");
         }
+
+        /// The same for the bound from consonant counts, on forms with doubled letters.
+        #[test]
+        fn consonant_count_bound_is_a_lower_bound(
+            a in "([hjckqgszbpvwfdtlmnraeiouy]{1,2}){0,6}",
+            b in "([hjckqgszbpvwfdtlmnraeiouy]{1,2}){0,6}",
+            abjad in 0u8..4,
+        ) {
+            let abjad = [Abjad::Neither, Abjad::First, Abjad::Second, Abjad::Both][usize::from(abjad)];
+            let cost = edit_cost(a.as_bytes(), b.as_bytes(), abjad, 40.0).unwrap_or(f32::MAX);
+            let bound = consonant_count_bound(
+                &ConsonantCounts::of(a.as_bytes()),
+                &ConsonantCounts::of(b.as_bytes()),
+            );
+            proptest::prop_assert!(bound <= cost + 1e-6, "{a} / {b}: bound {bound}, cost {cost}");
+        }
     }
 
     #[test]
@@ -534,6 +634,23 @@ mod tests {
         let reversed = edit_cost(b"ahmad", b"ahmdi", Abjad::Second, 10.0).unwrap();
         assert!((reversed - 0.7).abs() < 1e-5, "{reversed}");
         assert_eq!(edit_cost(b"chavez", b"chacon", Abjad::Neither, 1.5), None);
+    }
+
+    #[test]
+    fn consonant_counts_bound_more_than_consonant_sets() {
+        let counts = |a: &str, b: &str| {
+            consonant_count_bound(
+                &ConsonantCounts::of(a.as_bytes()),
+                &ConsonantCounts::of(b.as_bytes()),
+            )
+        };
+        let sets = |a: &str, b: &str| consonant_bound(consonant_mask(a), consonant_mask(b));
+        assert_eq!(sets("tactical", "capital"), 1.0);
+        assert_eq!(counts("tactical", "capital"), 2.0);
+        // The second of a double is a quarter unit; sound-twins half a unit.
+        assert_eq!(counts("hassan", "hasan"), 0.25);
+        assert_eq!(counts("gates", "cates"), 0.5);
+        assert_eq!(counts("a1", "b2"), 0.0);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! Everything downstream (tokens, phonetic keys, index keys) works on the ASCII forms this module
 //! produces, so that `Mus’ab`, `Mus'ab`, `MUSAB`, `Musаb` (Cyrillic а) and `مصعب` meet.
 
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{IsNormalized, UnicodeNormalization};
 
 /// The writing system of a word, as far as matching cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -85,6 +85,11 @@ pub fn clean(raw: &str) -> std::borrow::Cow<'_, str> {
         .filter(|&c| !is_invisible(c))
         .map(|c| if c.is_whitespace() { ' ' } else { c })
         .collect();
+    // Most names are already in NFKC, which the quick check tells from a table lookup per
+    // character; normalising anyway would decompose and recompose every character.
+    if unicode_normalization::is_nfkc_quick(visible.chars()) == IsNormalized::Yes {
+        return std::borrow::Cow::Owned(visible);
+    }
     std::borrow::Cow::Owned(visible.nfkc().collect())
 }
 
@@ -203,17 +208,21 @@ fn split_raw(text: &str) -> Vec<RawWord> {
     let mut current = String::new();
     let mut gap = Gap::Start;
     let mut pending_gap: Option<Gap> = None;
+    // Words are copied out of one buffer at their final length: growing a new string a
+    // character at a time would reallocate it on the way.
     let flush = |current: &mut String, words: &mut Vec<RawWord>, gap: Gap| {
         if !current.is_empty() {
             words.push(RawWord {
-                text: std::mem::take(current),
+                text: current.clone(),
                 gap,
                 dotted: false,
             });
+            current.clear();
         }
     };
     for c in text.chars() {
-        if c.is_alphanumeric() || is_mark(c) {
+        // Outside ASCII the cheap test first: Unicode's alphabetic table is a binary search.
+        if c.is_ascii_alphanumeric() || (!c.is_ascii() && (is_mark(c) || c.is_alphanumeric())) {
             if current.is_empty() {
                 gap = if words.is_empty() {
                     Gap::Start
@@ -351,7 +360,7 @@ pub fn words(cleaned: &str) -> Vec<Word> {
         let text = folded.as_deref().unwrap_or(&rw.text);
         let script = dominant_script(text);
         let upper = has_lower
-            && text.chars().filter(|c| c.is_alphabetic()).count() >= 2
+            && text.chars().filter(|c| c.is_alphabetic()).nth(1).is_some()
             && !text.chars().any(char::is_lowercase)
             && text.chars().any(char::is_uppercase);
         let base = Word {
