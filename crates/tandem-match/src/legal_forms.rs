@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use serde::Serialize;
 
 use crate::hash::{FastMap, FastSet};
-use crate::similarity::{ConsonantCounts, consonant_count_bound};
+use crate::similarity::{Abjad, LetterCounts, letter_count_bound};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -79,7 +79,7 @@ struct LongWord {
     /// One bit per letter it contains.
     present: u32,
     letters: [u8; 32],
-    consonant_counts: ConsonantCounts,
+    letter_counts: LetterCounts,
 }
 
 /// How often each letter occurs in a lower-case ASCII word (32 slots, 26 used, so that the
@@ -163,7 +163,7 @@ fn catalogue() -> &'static Catalogue {
                 consonants: crate::similarity::consonant_mask(word),
                 present: letters_present(word),
                 letters: letter_counts(word),
-                consonant_counts: ConsonantCounts::of(word.as_bytes()),
+                letter_counts: LetterCounts::of(word.as_bytes()),
             })
             .collect();
         let words = by_first
@@ -207,6 +207,10 @@ fn correct(word: &str) -> Option<&'static str> {
     if word.len() < 5 || !word.bytes().all(|b| b.is_ascii_lowercase()) || cat.words.contains(word) {
         return None;
     }
+    // Known words are not misspelt forms (nor other romanisations of one: a test checks).
+    if crate::lexicon::info(word) != crate::lexicon::WordInfo::default() {
+        return None;
+    }
     // Another romanisation of a form word (`djoint`) is that word.
     let canon = crate::name::canonical(word);
     if canon != word
@@ -214,20 +218,16 @@ fn correct(word: &str) -> Option<&'static str> {
     {
         return Some(found);
     }
-    // Known words are not misspelt forms.
-    if crate::lexicon::info(word) != crate::lexicon::WordInfo::default() {
-        return None;
-    }
     // The word must be within the edit budget of exactly one catalogue word (what
-    // `similarity::fuzzy` > 0 means). Two cheap bounds skip most of the catalogue before the
-    // edit distance runs: consonants one word has and the other lacks, and letter counts (in
-    // twentieths, a substitution costs at least 10 and changes two counts, an insertion or
-    // deletion at least 5 and changes one, a swap changes none: so the cost is at least 5 per
-    // count of difference).
+    // `similarity::fuzzy` > 0 means). Cheap bounds skip most of the catalogue before the
+    // edit distance runs: letter sets and letter counts (in twentieths, a substitution costs
+    // at least 10 and changes two counts, an insertion or deletion at least 5 and changes one,
+    // a swap changes none: so the cost is at least 5 per count of difference), consonants one
+    // word has and the other lacks, and letters one word has more often than the other.
     let consonants = crate::similarity::consonant_mask(word);
     let present = letters_present(word);
     let letters = letter_counts(word);
-    let consonant_counts = ConsonantCounts::of(word.as_bytes());
+    let counts = LetterCounts::of(word.as_bytes());
     let mut found: Option<&'static str> = None;
     // A misspelling adds or drops a letter at most: words two letters longer or shorter are
     // other words (Europe is not Europaea), though the budget would let some through.
@@ -254,14 +254,14 @@ fn correct(word: &str) -> Option<&'static str> {
             continue;
         }
         if crate::similarity::consonant_bound(consonants, long.consonants) > limit
-            || consonant_count_bound(&consonant_counts, &long.consonant_counts) > limit
+            || letter_count_bound(&counts, &long.letter_counts, Abjad::Neither) > limit
         {
             continue;
         }
         if crate::similarity::edit_cost(
             word.as_bytes(),
             long.word.as_bytes(),
-            crate::similarity::Abjad::Neither,
+            Abjad::Neither,
             limit,
         )
         .is_some()
@@ -340,6 +340,23 @@ mod tests {
         let words: Vec<String> = name.split(' ').map(str::to_string).collect();
         let refs: Vec<&str> = words.iter().map(String::as_str).collect();
         find(&refs).into_iter().map(|s| s.code).collect()
+    }
+
+    /// `correct` rules out known words before it looks for other romanisations of form
+    /// words: that is only the same when no known word is one.
+    #[test]
+    fn no_known_word_is_another_romanisation_of_a_form_word() {
+        let cat = catalogue();
+        for word in crate::lexicon::known_words() {
+            if word.len() < 5 || cat.words.contains(word) {
+                continue;
+            }
+            let canon = crate::name::canonical(word);
+            assert!(
+                canon == word || !cat.by_canon.contains_key(&canon),
+                "{word}"
+            );
+        }
     }
 
     #[test]

@@ -1075,6 +1075,12 @@ fn lexicon() -> &'static FastMap<String, WordInfo> {
     })
 }
 
+/// Every word the lists know.
+#[cfg(test)]
+pub(crate) fn known_words() -> impl Iterator<Item = &'static str> {
+    lexicon().keys().map(String::as_str)
+}
+
 /// What the word lists say about a lower-case ASCII word.
 pub fn info(form: &str) -> WordInfo {
     lexicon().get(form).copied().unwrap_or_default()

@@ -207,19 +207,19 @@ pub fn edit_cost(a: &[u8], b: &[u8], abjad: Abjad, budget: f32) -> Option<f32> {
     (cost <= limit).then(|| f32::from(cost) / UNIT)
 }
 
-/// How often a form has each consonant, and how many of those directly follow the same letter
-/// (the second of a double is cheap to drop); for [`consonant_count_bound`].
+/// How often a form has each letter, and how many of those directly follow the same letter
+/// (the second of a double is cheap to drop); for [`letter_count_bound`].
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct ConsonantCounts {
+pub(crate) struct LetterCounts {
     counts: [u8; 26],
     doubled: [u8; 26],
     letters: u32,
     digits: bool,
 }
 
-impl ConsonantCounts {
-    pub(crate) fn of(form: &[u8]) -> ConsonantCounts {
-        let mut out = ConsonantCounts {
+impl LetterCounts {
+    pub(crate) fn of(form: &[u8]) -> LetterCounts {
+        let mut out = LetterCounts {
             counts: [0; 26],
             doubled: [0; 26],
             letters: 0,
@@ -232,9 +232,8 @@ impl ConsonantCounts {
             } else if c.is_ascii_lowercase() {
                 let letter = usize::from(c - b'a');
                 out.letters |= 1 << letter;
-                if !is_vowel(c)
-                    && let (Some(count), Some(doubled)) =
-                        (out.counts.get_mut(letter), out.doubled.get_mut(letter))
+                if let (Some(count), Some(doubled)) =
+                    (out.counts.get_mut(letter), out.doubled.get_mut(letter))
                 {
                     *count = count.saturating_add(1);
                     if previous == c {
@@ -248,19 +247,21 @@ impl ConsonantCounts {
     }
 }
 
-/// A lower bound of the edit cost like [`consonant_bound`], from how often each consonant
-/// occurs rather than whether it does: every occurrence one form has beyond the other's count
-/// takes an edit of its own, a quarter unit when it is the second of a double, half a unit
-/// when it is `h` or `j` or a sound-twin the other form has, a whole unit otherwise.
-/// ("Tactical" has two `c` that "capital" cannot both account for.)
-pub(crate) fn consonant_count_bound(a: &ConsonantCounts, b: &ConsonantCounts) -> f32 {
+/// A lower bound of the edit cost like [`consonant_bound`], from how often each letter occurs
+/// rather than whether it does: every occurrence one form has beyond the other's count takes
+/// an edit of its own. A quarter unit when it is the second of a double; a whole unit for a
+/// consonant without a sound-twin in the other form, half a unit for the others. Vowels count
+/// only between two spellings that both write them (`Abjad::Neither`): an abjad's are cheaper.
+/// ("Tactical" has two `a` and a `t` that "collectif" cannot account for.)
+pub(crate) fn letter_count_bound(a: &LetterCounts, b: &LetterCounts, abjad: Abjad) -> f32 {
     if a.digits || b.digits {
         return 0.0;
     }
-    let side = |own: &ConsonantCounts, other: &ConsonantCounts| {
+    let counted = if abjad.any() { !VOWELS } else { u32::MAX };
+    let side = |own: &LetterCounts, other: &LetterCounts| {
         let mut cost = 0u32;
-        // Only the consonants this form has can be in excess.
-        let mut left = own.letters & !VOWELS;
+        // Only the letters this form has can be in excess.
+        let mut left = own.letters & counted;
         while left != 0 {
             let letter = left.trailing_zeros() as usize;
             left &= left - 1;
@@ -277,11 +278,12 @@ pub(crate) fn consonant_count_bound(a: &ConsonantCounts, b: &ConsonantCounts) ->
             }
             let cheap = excess.min(doubled);
             let twins = EXPENSIVE_UNLESS.get(letter).copied().unwrap_or(u32::MAX);
-            let each = if twins == u32::MAX || twins & other.letters != 0 {
-                10
-            } else {
-                20
-            };
+            let each =
+                if VOWELS & (1 << letter) != 0 || twins == u32::MAX || twins & other.letters != 0 {
+                    10
+                } else {
+                    20
+                };
             cost += u32::from(cheap) * 5 + u32::from(excess - cheap) * each;
         }
         cost
@@ -389,7 +391,14 @@ pub fn fuzzy(a: &str, b: &str, abjad: Abjad) -> f32 {
         return 1.0;
     }
     let limit = budget(a.len().max(b.len()));
-    if limit <= 0.0 || consonant_bound(consonant_mask(a), consonant_mask(b)) > limit {
+    if limit <= 0.0
+        || consonant_bound(consonant_mask(a), consonant_mask(b)) > limit
+        || letter_count_bound(
+            &LetterCounts::of(a.as_bytes()),
+            &LetterCounts::of(b.as_bytes()),
+            abjad,
+        ) > limit
+    {
         return 0.0;
     }
     match edit_cost(a.as_bytes(), b.as_bytes(), abjad, limit) {
@@ -600,18 +609,19 @@ mod tests {
             proptest::prop_assert!(bound <= cost + 1e-6, "{a} / {b}: bound {bound}, cost {cost}");
         }
 
-        /// The same for the bound from consonant counts, on forms with doubled letters.
+        /// The same for the bound from letter counts, on forms with doubled letters.
         #[test]
-        fn consonant_count_bound_is_a_lower_bound(
+        fn letter_count_bound_is_a_lower_bound(
             a in "([hjckqgszbpvwfdtlmnraeiouy]{1,2}){0,6}",
             b in "([hjckqgszbpvwfdtlmnraeiouy]{1,2}){0,6}",
             abjad in 0u8..4,
         ) {
             let abjad = [Abjad::Neither, Abjad::First, Abjad::Second, Abjad::Both][usize::from(abjad)];
             let cost = edit_cost(a.as_bytes(), b.as_bytes(), abjad, 40.0).unwrap_or(f32::MAX);
-            let bound = consonant_count_bound(
-                &ConsonantCounts::of(a.as_bytes()),
-                &ConsonantCounts::of(b.as_bytes()),
+            let bound = letter_count_bound(
+                &LetterCounts::of(a.as_bytes()),
+                &LetterCounts::of(b.as_bytes()),
+                abjad,
             );
             proptest::prop_assert!(bound <= cost + 1e-6, "{a} / {b}: bound {bound}, cost {cost}");
         }
@@ -637,16 +647,19 @@ mod tests {
     }
 
     #[test]
-    fn consonant_counts_bound_more_than_consonant_sets() {
+    fn letter_counts_bound_more_than_consonant_sets() {
         let counts = |a: &str, b: &str| {
-            consonant_count_bound(
-                &ConsonantCounts::of(a.as_bytes()),
-                &ConsonantCounts::of(b.as_bytes()),
+            letter_count_bound(
+                &LetterCounts::of(a.as_bytes()),
+                &LetterCounts::of(b.as_bytes()),
+                Abjad::Neither,
             )
         };
         let sets = |a: &str, b: &str| consonant_bound(consonant_mask(a), consonant_mask(b));
         assert_eq!(sets("tactical", "capital"), 1.0);
         assert_eq!(counts("tactical", "capital"), 2.0);
+        assert_eq!(sets("tactical", "collectif"), 1.0);
+        assert_eq!(counts("tactical", "collectif"), 2.25);
         // The second of a double is a quarter unit; sound-twins half a unit.
         assert_eq!(counts("hassan", "hasan"), 0.25);
         assert_eq!(counts("gates", "cates"), 0.5);
