@@ -195,28 +195,28 @@ fn is_apostrophe(c: char) -> bool {
     )
 }
 
-struct RawWord {
-    text: String,
-    gap: Gap,
-    dotted: bool,
-}
-
 /// Splits cleaned text into words. Apostrophes vanish inside words (`Qa'ida` = `Qaida`),
 /// `&` becomes the word `and`, hyphens and slashes separate but are remembered.
-fn split_raw(text: &str) -> Vec<RawWord> {
+/// The words come as written (`original`), with their gaps; `form` and the rest are left for
+/// the caller.
+fn split_raw(text: &str) -> Vec<Word> {
     let mut words = Vec::new();
     let mut current = String::new();
     let mut gap = Gap::Start;
     let mut pending_gap: Option<Gap> = None;
     // Words are copied out of one buffer at their final length: growing a new string a
     // character at a time would reallocate it on the way.
-    let flush = |current: &mut String, words: &mut Vec<RawWord>, gap: Gap| {
+    let raw = |original: String, gap: Gap| Word {
+        form: String::new(),
+        original,
+        script: Script::Common,
+        gap,
+        upper: false,
+        dotted: false,
+    };
+    let flush = |current: &mut String, words: &mut Vec<Word>, gap: Gap| {
         if !current.is_empty() {
-            words.push(RawWord {
-                text: current.clone(),
-                gap,
-                dotted: false,
-            });
+            words.push(raw(current.clone(), gap));
             current.clear();
         }
     };
@@ -249,11 +249,7 @@ fn split_raw(text: &str) -> Vec<RawWord> {
             '/' => Gap::Tight,
             '-' | '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' => Gap::Hyphen,
             '&' | '+' => {
-                words.push(RawWord {
-                    text: "and".to_string(),
-                    gap: Gap::Space,
-                    dotted: false,
-                });
+                words.push(raw("and".to_string(), Gap::Space));
                 Gap::Space
             }
             _ => Gap::Space,
@@ -352,12 +348,14 @@ pub fn words(cleaned: &str) -> Vec<Word> {
     }
     let name_has_latin = raw
         .iter()
-        .any(|w| w.text.chars().any(|c| script_of(c) == Script::Latin));
-    let has_lower = raw.iter().any(|w| w.text.chars().any(char::is_lowercase));
+        .any(|w| w.original.chars().any(|c| script_of(c) == Script::Latin));
+    let has_lower = raw
+        .iter()
+        .any(|w| w.original.chars().any(char::is_lowercase));
     let mut out = Vec::with_capacity(raw.len() + 2);
     for rw in raw {
-        let folded = fold_homoglyphs(&rw.text, name_has_latin);
-        let text = folded.as_deref().unwrap_or(&rw.text);
+        let folded = fold_homoglyphs(&rw.original, name_has_latin);
+        let text = folded.as_deref().unwrap_or(&rw.original);
         let script = dominant_script(text);
         let upper = has_lower
             && text.chars().filter(|c| c.is_alphabetic()).nth(1).is_some()
@@ -365,7 +363,7 @@ pub fn words(cleaned: &str) -> Vec<Word> {
             && text.chars().any(char::is_uppercase);
         let base = Word {
             form: String::new(),
-            original: rw.text.clone(),
+            original: rw.original.clone(),
             script,
             gap: rw.gap,
             upper,
@@ -446,31 +444,24 @@ pub fn words(cleaned: &str) -> Vec<Word> {
 }
 
 /// [`words`] for plain ASCII names, the common case: no homoglyphs, no transliteration.
-fn ascii_words(raw: Vec<RawWord>) -> Vec<Word> {
-    let has_lower = raw
+fn ascii_words(mut words: Vec<Word>) -> Vec<Word> {
+    let has_lower = words
         .iter()
-        .any(|w| w.text.bytes().any(|b| b.is_ascii_lowercase()));
-    raw.into_iter()
-        .filter_map(|rw| {
-            let bytes = rw.text.as_bytes();
-            let letters = bytes.iter().filter(|b| b.is_ascii_alphabetic()).count();
-            let upper = has_lower && letters >= 2 && !bytes.iter().any(u8::is_ascii_lowercase);
-            let mut form = rw.text.to_ascii_lowercase();
-            fold_inner_digits(&mut form);
-            (!form.is_empty()).then_some(Word {
-                form,
-                original: rw.text,
-                script: if letters > 0 {
-                    Script::Latin
-                } else {
-                    Script::Common
-                },
-                gap: rw.gap,
-                upper,
-                dotted: rw.dotted,
-            })
-        })
-        .collect()
+        .any(|w| w.original.bytes().any(|b| b.is_ascii_lowercase()));
+    for w in words.iter_mut() {
+        let bytes = w.original.as_bytes();
+        let letters = bytes.iter().filter(|b| b.is_ascii_alphabetic()).count();
+        w.upper = has_lower && letters >= 2 && !bytes.iter().any(u8::is_ascii_lowercase);
+        w.script = if letters > 0 {
+            Script::Latin
+        } else {
+            Script::Common
+        };
+        w.form = w.original.to_ascii_lowercase();
+        fold_inner_digits(&mut w.form);
+    }
+    words.retain(|w| !w.form.is_empty());
+    words
 }
 
 /// Appends the ASCII letters and digits of `text`, lower-cased.
