@@ -200,12 +200,15 @@ fn is_apostrophe(c: char) -> bool {
 /// The words come as written (`original`), with their gaps; `form` and the rest are left for
 /// the caller.
 fn split_raw(text: &str) -> Vec<Word> {
-    let mut words = Vec::new();
-    let mut current = String::new();
+    let mut words = Vec::with_capacity(4);
     let mut gap = Gap::Start;
     let mut pending_gap: Option<Gap> = None;
-    // Words are copied out of one buffer at their final length: growing a new string a
-    // character at a time would reallocate it on the way.
+    // The word being read starts at `start`; its text is copied out of `text` once it ends.
+    // Only a word with an apostrophe inside is assembled in `joined`, from the pieces around
+    // the apostrophes (`piece` is where the current one starts).
+    let mut start: Option<usize> = None;
+    let mut piece = 0;
+    let mut joined = String::new();
     let raw = |original: String, gap: Gap| Word {
         form: String::new(),
         original,
@@ -214,31 +217,47 @@ fn split_raw(text: &str) -> Vec<Word> {
         upper: false,
         dotted: false,
     };
-    let flush = |current: &mut String, words: &mut Vec<Word>, gap: Gap| {
-        if !current.is_empty() {
-            words.push(raw(current.clone(), gap));
-            current.clear();
-        }
+    let flush = |end: usize,
+                 start: &mut Option<usize>,
+                 piece: usize,
+                 joined: &mut String,
+                 words: &mut Vec<Word>,
+                 gap: Gap| {
+        let Some(from) = start.take() else {
+            return false;
+        };
+        let original = if joined.is_empty() {
+            text.get(from..end).unwrap_or_default().to_string()
+        } else {
+            joined.push_str(text.get(piece..end).unwrap_or_default());
+            std::mem::take(joined)
+        };
+        words.push(raw(original, gap));
+        true
     };
-    for c in text.chars() {
+    for (i, c) in text.char_indices() {
         // Outside ASCII the cheap test first: Unicode's alphabetic table is a binary search.
         if c.is_ascii_alphanumeric() || (!c.is_ascii() && (is_mark(c) || c.is_alphanumeric())) {
-            if current.is_empty() {
+            if start.is_none() {
                 gap = if words.is_empty() {
                     Gap::Start
                 } else {
                     pending_gap.unwrap_or(Gap::Space)
                 };
                 pending_gap = None;
+                start = Some(i);
+                piece = i;
             }
-            current.push(c);
             continue;
         }
         if is_apostrophe(c) {
+            if start.is_some() {
+                joined.push_str(text.get(piece..i).unwrap_or_default());
+                piece = i + c.len_utf8();
+            }
             continue;
         }
-        let had_word = !current.is_empty();
-        flush(&mut current, &mut words, gap);
+        let had_word = flush(i, &mut start, piece, &mut joined, &mut words, gap);
         let this_gap = match c {
             '.' => {
                 if had_word && let Some(last) = words.last_mut() {
@@ -262,7 +281,7 @@ fn split_raw(text: &str) -> Vec<Word> {
             _ => Gap::Tight,
         });
     }
-    flush(&mut current, &mut words, gap);
+    flush(text.len(), &mut start, piece, &mut joined, &mut words, gap);
     words
 }
 
