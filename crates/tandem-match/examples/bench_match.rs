@@ -24,8 +24,10 @@ use tandem_match::eval::{self, Perturbation, PerturbationClass};
 use tandem_match::{CandidateIndex, IndexConfig, MatchConfig, Subject, screen_batch};
 
 // The allocator of the `tandem` binary, which screens in production.
+#[path = "../../tandem/src/allocator.rs"]
+mod allocator;
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: allocator::Allocator = allocator::Allocator;
 
 type Failure = Box<dyn std::error::Error>;
 

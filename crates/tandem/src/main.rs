@@ -1,6 +1,7 @@
 //! `tandem`: the command line. `tandem [--db URL] [--json] <noun> <verb> …`
 
 mod admin;
+mod allocator;
 mod catalogue;
 mod cli;
 mod demo;
@@ -21,7 +22,7 @@ use clap::Parser;
 use cli::{Cli, Command};
 
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: allocator::Allocator = allocator::Allocator;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
