@@ -308,28 +308,35 @@ pub fn find(forms: &[&str]) -> Vec<Span> {
             None => i += 1,
         }
     }
-    let mut keep: Vec<bool> = found.iter().map(|s| !s.is_ambiguous(forms)).collect();
+    // The spans that run from the start of the name without a gap, and those that run to its
+    // end: `leading` and `found.len() - trailing` of them.
     let mut edge = 0;
-    for (k, span) in found.iter().enumerate() {
-        if span.start != edge {
-            break;
-        }
-        keep[k] = true;
-        edge = span.end;
-    }
+    let leading = found
+        .iter()
+        .take_while(|span| {
+            let adjacent = span.start == edge;
+            edge = span.end;
+            adjacent
+        })
+        .count();
     let mut edge = forms.len();
-    for (k, span) in found.iter().enumerate().rev() {
-        if span.end != edge {
-            break;
-        }
-        keep[k] = true;
-        edge = span.start;
-    }
+    let trailing = found
+        .iter()
+        .rev()
+        .take_while(|span| {
+            let adjacent = span.end == edge;
+            edge = span.start;
+            adjacent
+        })
+        .count();
+    let first_trailing = found.len() - trailing;
+    let mut k = 0;
+    found.retain(|span| {
+        let keep = k < leading || k >= first_trailing || !span.is_ambiguous(forms);
+        k += 1;
+        keep
+    });
     found
-        .into_iter()
-        .zip(keep)
-        .filter_map(|(span, keep)| keep.then_some(span))
-        .collect()
 }
 
 #[cfg(test)]

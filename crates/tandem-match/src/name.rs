@@ -310,6 +310,9 @@ fn is_letter(p: &Proto) -> bool {
 /// `C G Clow`; but not across a space next to a dotted letter (`Partners V L.P.` is the fund
 /// V and the form L.P.).
 fn join_letters(protos: Vec<Proto>) -> Vec<Proto> {
+    if protos.iter().filter(|p| is_letter(p)).nth(1).is_none() {
+        return protos;
+    }
     let mut out: Vec<Proto> = Vec::with_capacity(protos.len());
     for p in protos {
         if let Some(last) = out.last_mut()
@@ -328,14 +331,13 @@ fn join_letters(protos: Vec<Proto>) -> Vec<Proto> {
     out
 }
 
-fn take_legal_forms(protos: Vec<Proto>, found: &mut Vec<LegalForm>) -> Vec<Proto> {
+fn take_legal_forms(mut protos: Vec<Proto>, found: &mut Vec<LegalForm>) -> Vec<Proto> {
     let forms: Vec<&str> = protos.iter().map(|p| p.form.as_str()).collect();
     let spans = legal_forms::find(&forms);
     let covered: usize = spans.iter().map(|s| s.end - s.start).sum();
     if spans.is_empty() || covered >= protos.len() {
         return protos;
     }
-    let mut keep = vec![true; protos.len()];
     for span in &spans {
         let original = protos
             .get(span.start..span.end)
@@ -349,15 +351,14 @@ fn take_legal_forms(protos: Vec<Proto>, found: &mut Vec<LegalForm>) -> Vec<Proto
             family: span.family,
             original,
         });
-        for k in keep.iter_mut().take(span.end).skip(span.start) {
-            *k = false;
-        }
     }
+    let mut k = 0;
+    protos.retain(|_| {
+        let keep = !spans.iter().any(|s| (s.start..s.end).contains(&k));
+        k += 1;
+        keep
+    });
     protos
-        .into_iter()
-        .zip(keep)
-        .filter_map(|(p, keep)| keep.then_some(p))
-        .collect()
 }
 
 /// The ways `Abd` ("servant of") is written before the name it governs.
