@@ -16,6 +16,28 @@ def ratio(a, b):
     return "%.0f×" % (a / b) if a and b else "n/a"
 
 
+def merge_pairs(system):
+    """The pairs runs of one system as one: its figures (the same in every run) with the
+    median of each timing, and the timings of every run."""
+    runs = sorted(n for n in os.listdir(out) if n.startswith(system + "_pairs.") and n.endswith(".json"))
+    docs = [load(n) for n in runs]
+    if not docs:
+        return
+    merged = dict(docs[0])
+    for key in ("us_per_pair", "us_per_pair_wall", "us_scoring_only"):
+        values = sorted(d[key] for d in docs if key in d)
+        if values:
+            merged[key] = values[len(values) // 2]
+            merged[key + "_runs"] = [d[key] for d in docs if key in d]
+    json.dump(merged, open(os.path.join(out, system + "_pairs.json"), "w"))
+
+
+if sys.argv[2:] == ["--merge-pairs"]:
+    merge_pairs("tandem")
+    merge_pairs("logicv2")
+    sys.exit(0)
+
+
 t, p = load("tandem_pairs.json"), load("logicv2_pairs.json")
 if t and p:
     m = t["report"]
@@ -26,6 +48,10 @@ if t and p:
     print("speed: tandem is %s faster per pair (CPU), %s (wall); scoring pre-analysed names %.2f µs (%s)" % (
         ratio(p["us_per_pair"], t["us_per_pair"]), ratio(p["us_per_pair_wall"], t["us_per_pair_wall"]),
         t["us_scoring_only"], ratio(p["us_per_pair"], t["us_scoring_only"])))
+    if "us_per_pair_runs" in t and "us_per_pair_runs" in p:
+        print("  medians of %d turns each; µs a pair (CPU) per turn: tandem %s, logic-v2 %s" % (
+            len(t["us_per_pair_runs"]), " ".join("%.2f" % v for v in t["us_per_pair_runs"]),
+            " ".join("%.0f" % v for v in p["us_per_pair_runs"])))
     print()
 
 t, p = load("tandem_perturb.json"), load("logicv2_perturb.json")
