@@ -28,9 +28,9 @@ PY="$VENV/bin/python"
 cargo build --release -q -p tandem-match --example bench_match
 BIN=${CARGO_TARGET_DIR:-target}/release/examples/bench_match
 
-# Shared machines speed up and slow down by a fifth within minutes: the two systems take
-# turns, each in a fresh process (logic-v2's caches start empty, as in its first pass), and
-# the report compares the medians of the timings.
+# Shared machines switch between speeds within seconds: the two systems take turns, each in
+# a fresh process (logic-v2's caches start empty, as in its first pass), and the report
+# compares the fastest turn of each.
 echo "== labelled pairs (${PAIR_RUNS:=5} turns each)"
 for run in $(seq 1 "$PAIR_RUNS"); do
   "$BIN" pairs "$SHARED/eval/name_pairs_dev.csv" --json "$OUT/tandem_pairs.$run.json"
