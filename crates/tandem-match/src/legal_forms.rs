@@ -76,29 +76,7 @@ type Phrase = (Vec<&'static str>, &'static str, Family);
 struct LongWord {
     word: &'static str,
     consonants: u32,
-    /// One bit per letter it contains.
-    present: u32,
-    letters: [u8; 32],
-    letter_counts: LetterCounts,
-}
-
-/// How often each letter occurs in a lower-case ASCII word (32 slots, 26 used, so that the
-/// comparison runs on whole vectors).
-fn letter_counts(word: &str) -> [u8; 32] {
-    let mut counts = [0u8; 32];
-    for b in word.bytes() {
-        if let Some(slot) = counts.get_mut(usize::from(b.wrapping_sub(b'a'))) {
-            *slot = slot.saturating_add(1);
-        }
-    }
-    counts
-}
-
-/// One bit per letter a lower-case ASCII word contains.
-fn letters_present(word: &str) -> u32 {
-    word.bytes()
-        .filter(u8::is_ascii_lowercase)
-        .fold(0, |mask, b| mask | 1 << (b - b'a'))
+    letters: LetterCounts,
 }
 
 struct Catalogue {
@@ -161,9 +139,7 @@ fn catalogue() -> &'static Catalogue {
             .map(|&word| LongWord {
                 word,
                 consonants: crate::similarity::consonant_mask(word),
-                present: letters_present(word),
-                letters: letter_counts(word),
-                letter_counts: LetterCounts::of(word.as_bytes()),
+                letters: LetterCounts::of(word.as_bytes()),
             })
             .collect();
         let words = by_first
@@ -225,9 +201,7 @@ fn correct(word: &str) -> Option<&'static str> {
     // a swap changes none: so the cost is at least 5 per count of difference), consonants one
     // word has and the other lacks, and letters one word has more often than the other.
     let consonants = crate::similarity::consonant_mask(word);
-    let present = letters_present(word);
-    let letters = letter_counts(word);
-    let counts = LetterCounts::of(word.as_bytes());
+    let letters = LetterCounts::of(word.as_bytes());
     let mut found: Option<&'static str> = None;
     // A misspelling adds or drops a letter at most: words two letters longer or shorter are
     // other words (Europe is not Europaea), though the budget would let some through.
@@ -242,19 +216,14 @@ fn correct(word: &str) -> Option<&'static str> {
         let budget = limit * crate::similarity::UNIT;
         // Each letter one word has and the other lacks is a count of difference: the same
         // bound as below, from one instruction.
-        if ((present ^ long.present).count_ones() * 5) as f32 > budget {
+        if ((letters.letters() ^ long.letters.letters()).count_ones() * 5) as f32 > budget {
             continue;
         }
-        let difference: u16 = letters
-            .iter()
-            .zip(long.letters.iter())
-            .map(|(a, b)| u16::from(a.abs_diff(*b)))
-            .sum();
-        if f32::from(difference) * 5.0 > budget {
+        if f32::from(letters.difference(&long.letters)) * 5.0 > budget {
             continue;
         }
         if crate::similarity::consonant_bound(consonants, long.consonants) > limit
-            || letter_count_bound(&counts, &long.letter_counts, Abjad::Neither) > limit
+            || letter_count_bound(&letters, &long.letters, Abjad::Neither) > limit
         {
             continue;
         }
