@@ -258,31 +258,45 @@ fn split_raw(text: &str) -> Vec<Word> {
             continue;
         }
         let had_word = flush(i, &mut start, piece, &mut joined, &mut words, gap);
-        let this_gap = match c {
-            '.' => {
-                if had_word && let Some(last) = words.last_mut() {
-                    last.dotted = true;
-                }
-                Gap::Tight
-            }
-            '/' => Gap::Tight,
-            '-' | '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' => Gap::Hyphen,
-            '&' | '+' => {
-                words.push(raw("and".to_string(), Gap::Space));
-                Gap::Space
-            }
-            _ => Gap::Space,
-        };
-        // The widest separator wins: "Co. Ltd" is two words with a space between them.
-        pending_gap = Some(match (pending_gap, this_gap) {
-            (None, g) => g,
-            (Some(Gap::Space), _) | (_, Gap::Space) => Gap::Space,
-            (Some(Gap::Hyphen), _) | (_, Gap::Hyphen) => Gap::Hyphen,
-            _ => Gap::Tight,
-        });
+        pending_gap = Some(separate(c, had_word, pending_gap, &mut words));
     }
     flush(text.len(), &mut start, piece, &mut joined, &mut words, gap);
     words
+}
+
+/// What the separator `c` after the words so far makes of them, and the gap before the next
+/// word given the separators already seen since the last one (`pending`). A full stop right
+/// after a word (`had_word`) marks it dotted; `&` and `+` are the word `and`.
+fn separate(c: char, had_word: bool, pending: Option<Gap>, words: &mut Vec<Word>) -> Gap {
+    let this_gap = match c {
+        '.' => {
+            if had_word && let Some(last) = words.last_mut() {
+                last.dotted = true;
+            }
+            Gap::Tight
+        }
+        '/' => Gap::Tight,
+        '-' | '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' => Gap::Hyphen,
+        '&' | '+' => {
+            words.push(Word {
+                form: "and".to_string(),
+                original: "and".to_string(),
+                script: Script::Latin,
+                gap: Gap::Space,
+                upper: false,
+                dotted: false,
+            });
+            Gap::Space
+        }
+        _ => Gap::Space,
+    };
+    // The widest separator wins: "Co. Ltd" is two words with a space between them.
+    match (pending, this_gap) {
+        (None, g) => g,
+        (Some(Gap::Space), _) | (_, Gap::Space) => Gap::Space,
+        (Some(Gap::Hyphen), _) | (_, Gap::Hyphen) => Gap::Hyphen,
+        _ => Gap::Tight,
+    }
 }
 
 /// Combining marks and vowel signs, which belong to the word they sit in. Outside ASCII, every
@@ -361,10 +375,16 @@ fn fold_homoglyphs(word: &str, name_has_latin: bool) -> Option<String> {
 /// one word each (each is a name syllable); an Arabic word starting with the article `ال`
 /// yields the particle `al` and the rest.
 pub fn words(cleaned: &str) -> Vec<Word> {
-    let raw = split_raw(cleaned);
     if cleaned.is_ascii() {
-        return ascii_words(raw);
+        ascii_words(cleaned)
+    } else {
+        script_words(cleaned)
     }
+}
+
+/// [`words`] for names with letters beyond ASCII.
+fn script_words(cleaned: &str) -> Vec<Word> {
+    let raw = split_raw(cleaned);
     let name_has_latin = raw
         .iter()
         .any(|w| w.original.chars().any(|c| script_of(c) == Script::Latin));
@@ -462,25 +482,81 @@ pub fn words(cleaned: &str) -> Vec<Word> {
     out
 }
 
-/// [`words`] for plain ASCII names, the common case: no homoglyphs, no transliteration.
-fn ascii_words(mut words: Vec<Word>) -> Vec<Word> {
-    let has_lower = words
+/// [`words`] for plain ASCII names, the common case, in one pass over the bytes: no
+/// homoglyphs, no transliteration. The words and gaps are [`split_raw`]'s: apostrophes vanish
+/// wherever they are (inside a word they join its pieces, outside one they are no separator).
+fn ascii_words(text: &str) -> Vec<Word> {
+    let bytes = text.as_bytes();
+    // Capitals mark family names only in names that also have lower case; the `and` that `&`
+    // stands for is lower case.
+    let has_lower = bytes
         .iter()
-        .any(|w| w.original.bytes().any(|b| b.is_ascii_lowercase()));
-    for w in words.iter_mut() {
-        let bytes = w.original.as_bytes();
-        let letters = bytes.iter().filter(|b| b.is_ascii_alphabetic()).count();
-        w.upper = has_lower && letters >= 2 && !bytes.iter().any(u8::is_ascii_lowercase);
-        w.script = if letters > 0 {
-            Script::Latin
+        .any(|&b| b.is_ascii_lowercase() || b == b'&' || b == b'+');
+    let mut words: Vec<Word> = Vec::with_capacity(4);
+    let mut pending_gap: Option<Gap> = None;
+    // Whether the last byte read (apostrophes aside) ended a word.
+    let mut after_word = false;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if is_ascii_apostrophe(b) {
+            i += 1;
+            continue;
+        }
+        if !b.is_ascii_alphanumeric() {
+            pending_gap = Some(separate(char::from(b), after_word, pending_gap, &mut words));
+            after_word = false;
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let (mut letters, mut lower, mut digits, mut apostrophes) = (0, false, false, false);
+        while let Some(&c) = bytes.get(i) {
+            if c.is_ascii_alphabetic() {
+                letters += 1;
+                lower |= c.is_ascii_lowercase();
+            } else if c.is_ascii_digit() {
+                digits = true;
+            } else if is_ascii_apostrophe(c) {
+                apostrophes = true;
+            } else {
+                break;
+            }
+            i += 1;
+        }
+        let run = text.get(start..i).unwrap_or_default();
+        let original = if apostrophes {
+            run.chars().filter(|&c| !is_apostrophe(c)).collect()
         } else {
-            Script::Common
+            run.to_string()
         };
-        w.form = w.original.to_ascii_lowercase();
-        fold_inner_digits(&mut w.form);
+        let mut form = original.to_ascii_lowercase();
+        if digits {
+            fold_inner_digits(&mut form);
+        }
+        words.push(Word {
+            form,
+            original,
+            script: if letters > 0 {
+                Script::Latin
+            } else {
+                Script::Common
+            },
+            gap: if words.is_empty() {
+                Gap::Start
+            } else {
+                pending_gap.unwrap_or(Gap::Space)
+            },
+            upper: has_lower && letters >= 2 && !lower,
+            dotted: false,
+        });
+        pending_gap = None;
+        after_word = true;
     }
-    words.retain(|w| !w.form.is_empty());
     words
+}
+
+fn is_ascii_apostrophe(b: u8) -> bool {
+    is_apostrophe(char::from(b))
 }
 
 /// Appends the ASCII letters and digits of `text`, lower-cased.
@@ -701,6 +777,17 @@ mod tests {
 
     fn forms(text: &str) -> Vec<String> {
         words(&clean(text)).into_iter().map(|w| w.form).collect()
+    }
+
+    proptest::proptest! {
+        /// The one-pass reading of ASCII names finds the words, gaps and marks that the
+        /// general one does.
+        #[test]
+        fn ascii_names_read_as_the_general_path_reads_them(
+            text in "[a-zA-Z0-9 .,/&+'`()-]{0,24}",
+        ) {
+            proptest::prop_assert_eq!(ascii_words(&text), script_words(&text));
+        }
     }
 
     #[test]
