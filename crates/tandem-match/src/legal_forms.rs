@@ -6,6 +6,7 @@
 //! different families, disagree a little. Phrases are written in the lower-case ASCII word
 //! forms of [`crate::text`] (Cyrillic and Chinese forms as they transliterate).
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use serde::Serialize;
@@ -149,7 +150,7 @@ fn catalogue() -> &'static Catalogue {
             .collect();
         let by_canon = long
             .iter()
-            .map(|w| (crate::name::canonical(w), *w))
+            .map(|w| (crate::name::canonical(w).into_owned(), *w))
             .collect();
         Catalogue {
             by_first,
@@ -188,8 +189,8 @@ fn correct(word: &str) -> Option<&'static str> {
         return None;
     }
     // Another romanisation of a form word (`djoint`) is that word.
-    let canon = crate::name::canonical(word);
-    if canon != word
+    if let Cow::Owned(canon) = crate::name::canonical(word)
+        && canon != word
         && let Some(found) = cat.by_canon.get(&canon)
     {
         return Some(found);
@@ -329,7 +330,7 @@ mod tests {
             }
             let canon = crate::name::canonical(word);
             assert!(
-                canon == word || !cat.by_canon.contains_key(&canon),
+                canon == word || !cat.by_canon.contains_key(canon.as_ref()),
                 "{word}"
             );
         }

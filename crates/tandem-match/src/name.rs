@@ -8,6 +8,8 @@
 //! title, initial, number, stopword, generic word, country), weighted by class and commonness,
 //! and keyed phonetically.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use tandem_core::{Model, Schema};
 
@@ -460,7 +462,7 @@ fn arabic_compounds(protos: Vec<Proto>) -> Vec<Proto> {
 /// differently (dzh/dj/zh = j, kh = h, sch = sh, ph = f, q/c = k, w = v, y = i, ou/oo = u),
 /// doubled letters single, `-off` = `-ov`, and the Arabic compounds in one shape
 /// (`Abdulrahman` = `abdrahman`, `Sirajuddin` = `sirajdin`).
-pub fn canonical(form: &str) -> String {
+pub fn canonical(form: &str) -> Cow<'_, str> {
     let mut base = form;
     let mut compound = String::new();
     // Every part of every name passes here: look for the compounds' spellings only in forms
@@ -489,9 +491,9 @@ pub fn canonical(form: &str) -> String {
     if !compound.is_empty() {
         base = &compound;
     } else if romanises_to_itself(form) {
-        return form.to_string();
+        return Cow::Borrowed(form);
     }
-    romanise(base)
+    Cow::Owned(romanise(base))
 }
 
 /// Whether [`romanise`] returns `form` unchanged: no letter it respells (`c q w x y`), no pair
@@ -640,7 +642,7 @@ fn classify(protos: Vec<Proto>, kind: NameKind) -> Vec<Part> {
                 },
                 commonness: info.commonness,
                 consonants: crate::similarity::consonant_mask(&form),
-                canon: canonical(&form),
+                canon: canonical(&form).into_owned(),
                 form,
                 original: p.original,
                 class,

@@ -452,7 +452,7 @@ fn with_alternative(part: &Part) -> Option<Part> {
     let alternative = part.alternative.as_ref()?;
     let mut other = part.clone();
     other.form = alternative.clone();
-    other.canon = crate::name::canonical(alternative);
+    other.canon = crate::name::canonical(alternative).into_owned();
     other.skeleton = crate::phonetic::skeleton_key(alternative);
     other.consonants = consonant_mask(alternative);
     other.alternative = None;
