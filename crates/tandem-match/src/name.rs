@@ -573,15 +573,15 @@ const SUFFIX_TITLES: &[&str] = &["jr", "sr", "junior", "senior", "phd", "md", "e
 
 fn classify(protos: Vec<Proto>, kind: NameKind) -> Vec<Part> {
     let count = protos.len();
-    let infos: Vec<lexicon::WordInfo> = protos.iter().map(|p| lexicon::info(&p.form)).collect();
     // Titles precede the name ("Navy Major", "Sheikh") or close it ("Jr"); inside a name the
-    // same words are names (Sultan, Haji, Amir).
-    let leading_titles = infos.iter().take_while(|i| i.title).count();
+    // same words are names (Sultan, Haji, Amir). True while every word so far was a title.
+    let mut leading_title = true;
     let mut parts: Vec<Part> = protos
         .into_iter()
-        .zip(infos)
         .enumerate()
-        .map(|(i, (p, info))| {
+        .map(|(i, p)| {
+            let info = lexicon::info(&p.form);
+            leading_title &= info.title;
             let form = p.form.as_str();
             let is_digits = form.bytes().all(|b| b.is_ascii_digit());
             let number = if is_digits {
@@ -598,7 +598,7 @@ fn classify(protos: Vec<Proto>, kind: NameKind) -> Vec<Part> {
             } else if kind == NameKind::Person {
                 if p.particle && count > 1 {
                     PartClass::Particle
-                } else if i < leading_titles
+                } else if leading_title
                     || (i + 1 == count && count > 1 && SUFFIX_TITLES.contains(&form))
                 {
                     PartClass::Title
