@@ -617,12 +617,14 @@ pub fn compare(q: &AnalyzedName, c: &AnalyzedName, config: &NameConfig) -> NameC
 
     let mut used_q = 0u64;
     let mut used_c = 0u64;
-    let mut units_taken: Vec<Unit> = Vec::new();
+    // Sized once: these grew a push at a time in every comparison.
+    let mut units_taken: Vec<Unit> = Vec::with_capacity(qp.len().min(cp.len()));
     let mut numerator = 0.0f32;
     let mut denominator = 0.0f32;
     let mut carried = false;
     let mut solid = 0usize;
-    let mut alignment = Vec::new();
+    // Every part once, plus a role swap or a legal form.
+    let mut alignment = Vec::with_capacity(qp.len() + cp.len() + 2);
     for unit in &units {
         if used_q & unit.q_mask() != 0 || used_c & unit.c_mask() != 0 {
             continue;
