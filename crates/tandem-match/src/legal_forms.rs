@@ -248,10 +248,15 @@ fn correct(word: &str) -> Option<&'static str> {
 
 /// Finds the legal forms among a name's words: the longest phrase at each position, kept when
 /// unambiguous or when it sits at the start or end of the name (possibly next to other forms).
-pub fn find(forms: &[&str]) -> Vec<Span> {
+/// Misspelt form words in `forms` are corrected in place.
+pub fn find(mut forms: Vec<&str>) -> Vec<Span> {
     let cat = catalogue();
-    let corrected: Vec<&str> = forms.iter().map(|f| correct(f).unwrap_or(f)).collect();
-    let forms = corrected.as_slice();
+    for form in forms.iter_mut() {
+        if let Some(corrected) = correct(form) {
+            *form = corrected;
+        }
+    }
+    let forms = forms.as_slice();
     let mut found = Vec::new();
     let mut i = 0;
     while i < forms.len() {
@@ -316,7 +321,7 @@ mod tests {
     fn codes(name: &str) -> Vec<&'static str> {
         let words: Vec<String> = name.split(' ').map(str::to_string).collect();
         let refs: Vec<&str> = words.iter().map(String::as_str).collect();
-        find(&refs).into_iter().map(|s| s.code).collect()
+        find(refs).into_iter().map(|s| s.code).collect()
     }
 
     /// `correct` rules out known words before it looks for other romanisations of form

@@ -335,7 +335,7 @@ fn join_letters(protos: Vec<Proto>) -> Vec<Proto> {
 
 fn take_legal_forms(mut protos: Vec<Proto>, found: &mut Vec<LegalForm>) -> Vec<Proto> {
     let forms: Vec<&str> = protos.iter().map(|p| p.form.as_str()).collect();
-    let spans = legal_forms::find(&forms);
+    let spans = legal_forms::find(forms);
     let covered: usize = spans.iter().map(|s| s.end - s.start).sum();
     if spans.is_empty() || covered >= protos.len() {
         return protos;

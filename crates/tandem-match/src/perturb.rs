@@ -174,7 +174,7 @@ fn is_legal_word(word: &str) -> bool {
         .collect();
     let refs: Vec<&str> = forms.iter().map(String::as_str).collect();
     !refs.is_empty()
-        && legal_forms::find(&refs)
+        && legal_forms::find(refs.clone())
             .iter()
             .any(|s| s.end - s.start == refs.len())
 }
@@ -339,7 +339,7 @@ fn token_drop(name: &str, is_person: bool, rng: &mut Rng) -> Option<String> {
         })
         .collect();
     let refs: Vec<&str> = forms.iter().map(String::as_str).collect();
-    let legal: Vec<usize> = legal_forms::find(&refs)
+    let legal: Vec<usize> = legal_forms::find(refs)
         .iter()
         .flat_map(|s| s.start..s.end)
         .collect();
