@@ -80,6 +80,15 @@ pub fn clean(raw: &str) -> std::borrow::Cow<'_, str> {
     if raw.is_ascii() && !raw.bytes().any(|b| b.is_ascii_control() && b != b' ') {
         return std::borrow::Cow::Borrowed(raw);
     }
+    // Most names in other scripts need nothing either, which one bit per character tells.
+    if raw.chars().all(is_left_by_cleaning) {
+        return std::borrow::Cow::Borrowed(raw);
+    }
+    std::borrow::Cow::Owned(normalise(raw))
+}
+
+/// [`clean`] in full.
+fn normalise(raw: &str) -> String {
     let visible: String = raw
         .chars()
         .filter(|&c| !is_invisible(c))
@@ -88,9 +97,36 @@ pub fn clean(raw: &str) -> std::borrow::Cow<'_, str> {
     // Most names are already in NFKC, which the quick check tells from a table lookup per
     // character; normalising anyway would decompose and recompose every character.
     if unicode_normalization::is_nfkc_quick(visible.chars()) == IsNormalized::Yes {
-        return std::borrow::Cow::Owned(visible);
+        return visible;
     }
-    std::borrow::Cow::Owned(visible.nfkc().collect())
+    visible.nfkc().collect()
+}
+
+/// Whether [`normalise`] leaves `c` as it is wherever it stands: a visible character, not
+/// whitespace other than the space, in NFKC and a starter (combining class 0). Read from a
+/// table of the characters below U+D800 (every script names are written in), built once: the
+/// normalisation tables and Unicode's alphabetic tables cost a search per character.
+fn is_left_by_cleaning(c: char) -> bool {
+    const END: usize = 0xD800;
+    static TABLE: std::sync::OnceLock<Vec<u64>> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let mut bits = vec![0u64; END / 64];
+        for (code, c) in (0..END as u32).filter_map(|code| Some((code, char::from_u32(code)?))) {
+            let kept = c == ' ' || !(c.is_whitespace() || is_invisible(c));
+            if kept
+                && unicode_normalization::char::canonical_combining_class(c) == 0
+                && unicode_normalization::is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes
+                && let Some(word) = bits.get_mut(code as usize / 64)
+            {
+                *word |= 1 << (code % 64);
+            }
+        }
+        bits
+    });
+    let code = c as usize;
+    table
+        .get(code / 64)
+        .is_some_and(|word| word & (1 << (code % 64)) != 0)
 }
 
 /// The Latin letter a Cyrillic or Greek letter is drawn like, in common fonts.
@@ -396,10 +432,12 @@ fn script_words(cleaned: &str) -> Vec<Word> {
         let folded = fold_homoglyphs(&rw.original, name_has_latin);
         let text = folded.as_deref().unwrap_or(&rw.original);
         let script = dominant_script(text);
+        // The alphabetic test last: outside ASCII it is a long table search, and most words
+        // are settled by their case first.
         let upper = has_lower
-            && text.chars().filter(|c| c.is_alphabetic()).nth(1).is_some()
             && !text.chars().any(char::is_lowercase)
-            && text.chars().any(char::is_uppercase);
+            && text.chars().any(char::is_uppercase)
+            && text.chars().filter(|c| c.is_alphabetic()).nth(1).is_some();
         let base = Word {
             form: String::new(),
             original: rw.original.clone(),
@@ -780,6 +818,26 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Names the table says cleaning leaves alone are left alone.
+        #[test]
+        fn clean_borrows_only_what_normalising_keeps(
+            pieces in proptest::collection::vec(
+                proptest::prop_oneof![
+                    // Letters of the scripts names come in, which cleaning keeps...
+                    6 => "[a-zA-Z ,.àéöçşğА-яёЁΑ-ωا-يپچژگ一-龥가-힣]",
+                    // ...and what it removes, replaces or composes.
+                    1 => "[\\u{300}-\\u{36F}\\u{64B}-\\u{652}\\u{200B}-\\u{200F}\\u{FB50}-\\u{FDFF}\\u{FF01}-\\u{FF5E}\\u{A0}\\u{2000}-\\u{206F}\\t]",
+                    1 => "[\\u{80}-\\u{D7FF}]|\\PC",
+                    // A letter and a mark NFKC composes with it.
+                    1 => "[aeiouncAEIOUNCиеИЕ][\\u{300}-\\u{308}\\u{327}]",
+                ],
+                0..10,
+            ),
+        ) {
+            let text: String = pieces.concat();
+            proptest::prop_assert_eq!(clean(&text).into_owned(), normalise(&text));
+        }
+
         /// The one-pass reading of ASCII names finds the words, gaps and marks that the
         /// general one does.
         #[test]
