@@ -247,11 +247,6 @@ impl LetterCounts {
         out
     }
 
-    /// One bit per letter the form contains.
-    pub(crate) fn letters(&self) -> u32 {
-        self.letters
-    }
-
     /// The sum over letters of the difference in counts.
     pub(crate) fn difference(&self, other: &LetterCounts) -> u16 {
         self.counts
