@@ -38,14 +38,10 @@ impl Script {
 }
 
 pub fn script_of(c: char) -> Script {
+    if is_latin(c) {
+        return Script::Latin;
+    }
     match c as u32 {
-        0x41..=0x5A | 0x61..=0x7A | 0xC0..=0x24F | 0x1E00..=0x1EFF | 0x250..=0x2AF => {
-            if c == '\u{D7}' || c == '\u{F7}' {
-                Script::Common
-            } else {
-                Script::Latin
-            }
-        }
         0x400..=0x52F | 0x1C80..=0x1C8F | 0x2DE0..=0x2DFF | 0xA640..=0xA69F => Script::Cyrillic,
         0x370..=0x3FF | 0x1F00..=0x1FFF => Script::Greek,
         0x600..=0x6FF | 0x750..=0x77F | 0x8A0..=0x8FF | 0xFB50..=0xFDFF | 0xFE70..=0xFEFC => {
@@ -58,6 +54,13 @@ pub fn script_of(c: char) -> Script {
         _ if c.is_ascii() || !c.is_alphabetic() => Script::Common,
         _ => Script::Other,
     }
+}
+
+/// A Latin letter ([`script_of`] without the table search it needs for unknown scripts).
+fn is_latin(c: char) -> bool {
+    matches!(c as u32, 0x41..=0x5A | 0x61..=0x7A | 0xC0..=0x24F | 0x1E00..=0x1EFF | 0x250..=0x2AF)
+        && c != '\u{D7}'
+        && c != '\u{F7}'
 }
 
 /// Characters that render as nothing (or only steer rendering) and are used to defeat
@@ -421,9 +424,7 @@ pub fn words(cleaned: &str) -> Vec<Word> {
 /// [`words`] for names with letters beyond ASCII.
 fn script_words(cleaned: &str) -> Vec<Word> {
     let raw = split_raw(cleaned);
-    let name_has_latin = raw
-        .iter()
-        .any(|w| w.original.chars().any(|c| script_of(c) == Script::Latin));
+    let name_has_latin = raw.iter().any(|w| w.original.chars().any(is_latin));
     let has_lower = raw
         .iter()
         .any(|w| w.original.chars().any(char::is_lowercase));
@@ -438,11 +439,11 @@ fn script_words(cleaned: &str) -> Vec<Word> {
             && !text.chars().any(char::is_lowercase)
             && text.chars().any(char::is_uppercase)
             && text.chars().filter(|c| c.is_alphabetic()).nth(1).is_some();
-        let base = Word {
-            form: String::new(),
-            original: rw.original.clone(),
+        let word = |form: String, original: String, script: Script, gap: Gap| Word {
+            form,
+            original,
             script,
-            gap: rw.gap,
+            gap,
             upper,
             dotted: rw.dotted,
         };
@@ -455,17 +456,13 @@ fn script_words(cleaned: &str) -> Vec<Word> {
                     if form.is_empty() {
                         continue;
                     }
-                    out.push(Word {
-                        form,
-                        original: c.to_string(),
-                        script: if script_of(c) == Script::Common {
-                            Script::Common
-                        } else {
-                            script
-                        },
-                        gap: if first { rw.gap } else { Gap::Tight },
-                        ..base.clone()
-                    });
+                    let own_script = if script_of(c) == Script::Common {
+                        Script::Common
+                    } else {
+                        script
+                    };
+                    let gap = if first { rw.gap } else { Gap::Tight };
+                    out.push(word(form, c.to_string(), own_script, gap));
                     first = false;
                 }
             }
@@ -479,40 +476,37 @@ fn script_words(cleaned: &str) -> Vec<Word> {
                     _ => (false, stripped.as_str()),
                 };
                 if article {
-                    out.push(Word {
-                        form: "al".to_string(),
-                        original: "ال".to_string(),
-                        ..base.clone()
-                    });
+                    out.push(word("al".to_string(), "ال".to_string(), script, rw.gap));
                 }
                 let mut form = String::new();
                 arabic_to_latin(rest, &mut form);
                 if !form.is_empty() {
-                    out.push(Word {
-                        form,
-                        original: rest.to_string(),
-                        gap: if article { Gap::Tight } else { rw.gap },
-                        ..base
-                    });
+                    let gap = if article { Gap::Tight } else { rw.gap };
+                    out.push(word(form, rest.to_string(), script, gap));
                 }
             }
             Script::Hebrew => {
                 let mut form = String::new();
                 hebrew_to_latin(text, &mut form);
                 if !form.is_empty() {
-                    out.push(Word { form, ..base });
+                    out.push(word(form, rw.original.clone(), script, rw.gap));
                 }
             }
             _ => {
                 let mut form = String::new();
-                if text.is_ascii() {
-                    push_ascii(text, &mut form);
-                } else {
-                    push_ascii(&any_ascii::any_ascii(text), &mut form);
+                // Character by character, as `any_ascii` would, without its string.
+                for c in text.chars() {
+                    if c.is_ascii() {
+                        if c.is_ascii_alphanumeric() {
+                            form.push(c.to_ascii_lowercase());
+                        }
+                    } else {
+                        push_ascii(any_ascii::any_ascii_char(c), &mut form);
+                    }
                 }
                 fold_inner_digits(&mut form);
                 if !form.is_empty() {
-                    out.push(Word { form, ..base });
+                    out.push(word(form, rw.original.clone(), script, rw.gap));
                 }
             }
         }
