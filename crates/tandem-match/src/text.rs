@@ -38,10 +38,22 @@ impl Script {
 }
 
 pub fn script_of(c: char) -> Script {
+    known_script(c).unwrap_or_else(|| {
+        if c.is_alphabetic() {
+            Script::Other
+        } else {
+            Script::Common
+        }
+    })
+}
+
+/// [`script_of`] for the characters it knows by their code alone: `None` for those of other
+/// scripts, which take a search of Unicode's alphabetic table to tell from symbols.
+fn known_script(c: char) -> Option<Script> {
     if is_latin(c) {
-        return Script::Latin;
+        return Some(Script::Latin);
     }
-    match c as u32 {
+    Some(match c as u32 {
         0x400..=0x52F | 0x1C80..=0x1C8F | 0x2DE0..=0x2DFF | 0xA640..=0xA69F => Script::Cyrillic,
         0x370..=0x3FF | 0x1F00..=0x1FFF => Script::Greek,
         0x600..=0x6FF | 0x750..=0x77F | 0x8A0..=0x8FF | 0xFB50..=0xFDFF | 0xFE70..=0xFEFC => {
@@ -51,9 +63,9 @@ pub fn script_of(c: char) -> Script {
         0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0x20000..=0x2A6DF | 0xF900..=0xFAFF => Script::Han,
         0xAC00..=0xD7AF | 0x1100..=0x11FF | 0x3130..=0x318F => Script::Hangul,
         0x3040..=0x30FF | 0x31F0..=0x31FF => Script::Kana,
-        _ if c.is_ascii() || !c.is_alphabetic() => Script::Common,
-        _ => Script::Other,
-    }
+        _ if c.is_ascii() => Script::Common,
+        _ => return None,
+    })
 }
 
 /// A Latin letter ([`script_of`] without the table search it needs for unknown scripts).
@@ -357,7 +369,9 @@ fn is_punctuation(c: char) -> bool {
 }
 
 fn dominant_script(word: &str) -> Script {
-    let mut counts: [(Script, usize); 10] = [
+    // The known scripts in the order that settles ties (the later wins), then letters of
+    // other scripts, which win ties with all of them.
+    let mut counts: [(Script, usize); 8] = [
         (Script::Latin, 0),
         (Script::Cyrillic, 0),
         (Script::Greek, 0),
@@ -366,21 +380,38 @@ fn dominant_script(word: &str) -> Script {
         (Script::Han, 0),
         (Script::Hangul, 0),
         (Script::Kana, 0),
-        (Script::Other, 0),
-        (Script::Common, 0),
     ];
+    let mut unknown = 0;
     for c in word.chars() {
-        let s = script_of(c);
-        if let Some(slot) = counts.iter_mut().find(|(k, _)| *k == s) {
-            slot.1 += 1;
+        match known_script(c) {
+            Some(s) => {
+                if let Some(slot) = counts.iter_mut().find(|(k, _)| *k == s) {
+                    slot.1 += 1;
+                }
+            }
+            None => unknown += 1,
         }
     }
-    counts
+    let known = counts
         .iter()
-        .filter(|(s, n)| *n > 0 && *s != Script::Common)
+        .filter(|(_, n)| *n > 0)
         .max_by_key(|(_, n)| *n)
-        .map(|(s, _)| *s)
-        .unwrap_or(Script::Common)
+        .copied();
+    // Only as many characters of other scripts are looked up as it takes to outnumber the
+    // known scripts: in a Thai or Devanagari word, the first letter.
+    let needed = known.map_or(1, |(_, n)| n);
+    if unknown >= needed {
+        let mut others = 0;
+        for c in word.chars().filter(|&c| known_script(c).is_none()) {
+            if c.is_alphabetic() {
+                others += 1;
+                if others >= needed {
+                    return Script::Other;
+                }
+            }
+        }
+    }
+    known.map_or(Script::Common, |(s, _)| s)
 }
 
 /// Folds Cyrillic/Greek look-alikes to Latin when the word is meant to be Latin: it has Latin
@@ -809,6 +840,21 @@ mod tests {
 
     fn forms(text: &str) -> Vec<String> {
         words(&clean(text)).into_iter().map(|w| w.form).collect()
+    }
+
+    #[test]
+    fn the_commonest_script_of_a_word_wins_and_other_scripts_win_ties() {
+        assert_eq!(dominant_script("Сергей"), Script::Cyrillic);
+        assert_eq!(dominant_script("สมชาย"), Script::Other);
+        // One Latin letter and one Thai: a tie, which letters of other scripts win.
+        assert_eq!(dominant_script("aก"), Script::Other);
+        assert_eq!(dominant_script("aaก"), Script::Latin);
+        // A Thai digit is no letter: the known script has the word.
+        assert_eq!(dominant_script("a๑"), Script::Latin);
+        // Between known scripts, the later in the list wins a tie.
+        assert_eq!(dominant_script("aб"), Script::Cyrillic);
+        assert_eq!(dominant_script("12-"), Script::Common);
+        assert_eq!(dominant_script("१२"), Script::Common);
     }
 
     proptest::proptest! {
