@@ -86,6 +86,8 @@ struct Catalogue {
     /// Every word of five letters or more in the catalogue, once, shortest first, for
     /// misspelt forms (`Aktiengeselschaft`, `Joynt Stock Company`, `Compamy`).
     long_words: Vec<LongWord>,
+    /// Where the long words of each length are in `long_words`, by length.
+    long_by_length: Vec<std::ops::Range<usize>>,
     /// Every word of the catalogue.
     words: FastSet<&'static str>,
     /// Long catalogue words by their canonical romanisation.
@@ -103,6 +105,16 @@ fn family(name: &str) -> Option<Family> {
         "sole_trader" => Family::SoleTrader,
         _ => return None,
     })
+}
+
+impl Catalogue {
+    /// The long catalogue words of `length` letters.
+    fn of_length(&self, length: usize) -> &[LongWord] {
+        self.long_by_length
+            .get(length)
+            .and_then(|range| self.long_words.get(range.clone()))
+            .unwrap_or(&[])
+    }
 }
 
 fn catalogue() -> &'static Catalogue {
@@ -143,6 +155,12 @@ fn catalogue() -> &'static Catalogue {
                 letters: LetterCounts::of(word.as_bytes()),
             })
             .collect();
+        let long_by_length = (0..=long.last().map_or(0, |w| w.len()))
+            .map(|length| {
+                long.partition_point(|w| w.len() < length)
+                    ..long.partition_point(|w| w.len() <= length)
+            })
+            .collect();
         let words = by_first
             .values()
             .flatten()
@@ -155,6 +173,7 @@ fn catalogue() -> &'static Catalogue {
         Catalogue {
             by_first,
             long_words,
+            long_by_length,
             words,
             by_canon,
         }
@@ -207,36 +226,31 @@ fn correct(word: &str) -> Option<&'static str> {
     let mut found: Option<&'static str> = None;
     // A misspelling adds or drops a letter at most: words two letters longer or shorter are
     // other words (Europe is not Europaea), though the budget would let some through.
-    let from = cat
-        .long_words
-        .partition_point(|w| w.word.len() + 1 < word.len());
-    let to = cat
-        .long_words
-        .partition_point(|w| w.word.len() <= word.len() + 1);
-    for long in cat.long_words.get(from..to).unwrap_or(&[]) {
-        let limit = crate::similarity::budget(word.len().max(long.word.len()));
-        let budget = limit * crate::similarity::UNIT;
-        if f32::from(letters.difference(&long.letters)) * 5.0 > budget {
-            continue;
-        }
-        if crate::similarity::consonant_bound(consonants, long.consonants) > limit
-            || letter_count_bound(&letters, &long.letters, Abjad::Neither) > limit
-        {
-            continue;
-        }
-        if crate::similarity::edit_cost(
-            word.as_bytes(),
-            long.word.as_bytes(),
-            Abjad::Neither,
-            limit,
-        )
-        .is_some()
-        {
-            if found.is_some() {
-                // Close to two catalogue words: no correction.
-                return None;
+    for length in word.len() - 1..=word.len() + 1 {
+        let limit = crate::similarity::budget(word.len().max(length));
+        // The budget in counts of difference (it is a whole number of fives of twentieths).
+        let most_different = (limit * crate::similarity::UNIT / 5.0) as u16;
+        for long in cat.of_length(length) {
+            if letters.difference(&long.letters) > most_different
+                || crate::similarity::consonant_bound(consonants, long.consonants) > limit
+                || letter_count_bound(&letters, &long.letters, Abjad::Neither) > limit
+            {
+                continue;
             }
-            found = Some(long.word);
+            if crate::similarity::edit_cost(
+                word.as_bytes(),
+                long.word.as_bytes(),
+                Abjad::Neither,
+                limit,
+            )
+            .is_some()
+            {
+                if found.is_some() {
+                    // Close to two catalogue words: no correction.
+                    return None;
+                }
+                found = Some(long.word);
+            }
         }
     }
     found

@@ -25,6 +25,15 @@ impl Key {
         }
     }
 
+    /// The number of classes in the key (without reading it as a string).
+    pub fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     pub fn as_str(&self) -> &str {
         self.bytes
             .get(..usize::from(self.len))
