@@ -239,7 +239,7 @@ pub struct Word {
     pub dotted: bool,
 }
 
-fn is_apostrophe(c: char) -> bool {
+const fn is_apostrophe(c: char) -> bool {
     matches!(
         c,
         '\'' | '\u{2019}' | '\u{2018}' | '`' | '\u{B4}' | '\u{2BC}' | '\u{2BB}' | '\u{2032}'
@@ -561,31 +561,31 @@ fn ascii_words(text: &str) -> Vec<Word> {
     let mut after_word = false;
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
-        if is_ascii_apostrophe(b) {
+        let class = ASCII_CLASSES[usize::from(b)];
+        if class == APOSTROPHE {
             i += 1;
             continue;
         }
-        if !b.is_ascii_alphanumeric() {
+        if class == 0 {
             pending_gap = Some(separate(char::from(b), after_word, pending_gap, &mut words));
             after_word = false;
             i += 1;
             continue;
         }
         let start = i;
-        let (mut letters, mut lower, mut digits, mut apostrophes) = (0, false, false, false);
+        // The classes seen in the word, and its letters.
+        let (mut seen, mut letters) = (0, 0);
         while let Some(&c) = bytes.get(i) {
-            if c.is_ascii_alphabetic() {
-                letters += 1;
-                lower |= c.is_ascii_lowercase();
-            } else if c.is_ascii_digit() {
-                digits = true;
-            } else if is_ascii_apostrophe(c) {
-                apostrophes = true;
-            } else {
+            let class = ASCII_CLASSES[usize::from(c)];
+            if class == 0 {
                 break;
             }
+            seen |= class;
+            letters += usize::from(class & LETTER);
             i += 1;
         }
+        let (lower, digits, apostrophes) =
+            (seen & LOWER != 0, seen & DIGIT != 0, seen & APOSTROPHE != 0);
         let run = text.get(start..i).unwrap_or_default();
         let original = if apostrophes {
             run.chars().filter(|&c| !is_apostrophe(c)).collect()
@@ -618,9 +618,31 @@ fn ascii_words(text: &str) -> Vec<Word> {
     words
 }
 
-fn is_ascii_apostrophe(b: u8) -> bool {
-    is_apostrophe(char::from(b))
-}
+/// What [`ascii_words`] asks of each byte, in one look-up: a letter (lower case or not), a
+/// digit, an apostrophe, or (0) a separator.
+const LETTER: u8 = 1;
+const LOWER: u8 = 2;
+const DIGIT: u8 = 4;
+const APOSTROPHE: u8 = 8;
+const ASCII_CLASSES: [u8; 256] = {
+    let mut classes = [0u8; 256];
+    let mut b = 0u8;
+    while b < 128 {
+        classes[b as usize] = if b.is_ascii_lowercase() {
+            LETTER | LOWER
+        } else if b.is_ascii_uppercase() {
+            LETTER
+        } else if b.is_ascii_digit() {
+            DIGIT
+        } else if is_apostrophe(b as char) {
+            APOSTROPHE
+        } else {
+            0
+        };
+        b += 1;
+    }
+    classes
+};
 
 /// Appends the ASCII letters and digits of `text`, lower-cased.
 fn push_ascii(text: &str, out: &mut String) {
