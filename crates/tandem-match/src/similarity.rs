@@ -176,14 +176,15 @@ pub fn edit_cost(a: &[u8], b: &[u8], abjad: Abjad, budget: f32) -> Option<f32> {
     }
     // Rows i-2, i-1 and i rotate through the three buffers.
     let (mut two_back, mut back, mut cur) = (2usize, 0usize, 1usize);
+    // Whether no cell of the previous row could finish within the limit.
+    let mut previous_row_over = false;
     for i in 1..=n {
         let delete = indel(a, i - 1, abjad.second(), abjad.first());
         let ca = a[i - 1];
         let costs = &table[usize::from(ca & 0x7F)];
         rows[cur][0] = rows[back][0] + delete;
         // The cheapest finish from cell (i, j) still needs one insertion or deletion per
-        // letter of length difference left: when no cell of the row can finish within the
-        // limit, no path can.
+        // letter of length difference left.
         let left_a = n - i;
         let finish = |j: usize| (left_a.abs_diff(m - j) as u16).saturating_mul(cheapest_indel);
         let mut row_min = rows[cur][0].saturating_add(finish(0));
@@ -198,9 +199,12 @@ pub fn edit_cost(a: &[u8], b: &[u8], abjad: Abjad, budget: f32) -> Option<f32> {
             rows[cur][j] = v;
             row_min = row_min.min(v.saturating_add(finish(j)));
         }
-        if row_min > limit {
+        // A swap of two letters steps over a row: only two rows in a row beyond the limit
+        // rule out every path.
+        if row_min > limit && previous_row_over {
             return None;
         }
+        previous_row_over = row_min > limit;
         (two_back, back, cur) = (back, cur, two_back);
     }
     let cost = rows[back][m];
@@ -614,6 +618,28 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The budget only cuts the work short: a cost within it is found, whatever the path
+        /// (swapped letters included).
+        #[test]
+        fn edit_cost_within_a_budget_is_the_cost(
+            a in "[abcdehiklmnorstuy]{2,9}",
+            edit in (0usize..9, 0usize..9, "[abcdehiklmnorstuy]"),
+            abjad in any_abjad(),
+            budget in proptest::sample::select(&[0.5f32, 1.0, 1.5, 2.0, 2.5, 3.0][..]),
+        ) {
+            // `b` is `a` with one letter replaced and two neighbours swapped.
+            let (at, swap, letter) = edit;
+            let mut bytes = a.clone().into_bytes();
+            let len = bytes.len();
+            bytes[at % len] = letter.as_bytes()[0];
+            bytes.swap(swap % (len - 1), swap % (len - 1) + 1);
+            let b = String::from_utf8(bytes).unwrap_or_default();
+            let cost = unbounded_cost(&a, &b, abjad);
+            let within = edit_cost(a.as_bytes(), b.as_bytes(), abjad, budget);
+            let expected = (cost <= budget).then_some(cost);
+            proptest::prop_assert_eq!(within, expected, "{} / {}", a, b);
+        }
+
         /// The consonant bound may skip the edit distance only where the distance is at least
         /// as high: it is a lower bound for every pair of forms, abjad or not.
         #[test]
