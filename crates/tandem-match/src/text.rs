@@ -93,7 +93,10 @@ pub fn is_invisible(c: char) -> bool {
 /// forms and compatibility characters become their plain equivalents). ASCII passes through.
 pub fn clean(raw: &str) -> std::borrow::Cow<'_, str> {
     // Printable ASCII, tested without an early exit so that it runs on whole vectors.
-    if raw.bytes().fold(true, |plain, b| plain & (b' '..=b'~').contains(&b)) {
+    if raw
+        .bytes()
+        .fold(true, |plain, b| plain & (b' '..=b'~').contains(&b))
+    {
         return std::borrow::Cow::Borrowed(raw);
     }
     // Most names in other scripts need nothing either, which one bit per character tells.
