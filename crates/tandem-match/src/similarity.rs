@@ -405,8 +405,15 @@ pub fn fuzzy(a: &str, b: &str, abjad: Abjad) -> f32 {
         return 1.0;
     }
     let limit = budget(a.len().max(b.len()));
+    if consonant_bound(consonant_mask(a), consonant_mask(b)) > limit {
+        return 0.0;
+    }
+    fuzzy_within(a, b, abjad, limit)
+}
+
+/// [`fuzzy`] for two different forms within the consonant bound of their budget `limit`.
+fn fuzzy_within(a: &str, b: &str, abjad: Abjad, limit: f32) -> f32 {
     if limit <= 0.0
-        || consonant_bound(consonant_mask(a), consonant_mask(b)) > limit
         || letter_count_bound(
             &LetterCounts::of(a.as_bytes()),
             &LetterCounts::of(b.as_bytes()),
@@ -546,7 +553,8 @@ fn form_similarity(a: &Part, b: &Part) -> (f32, How) {
             None => 0.0,
         }
     } else {
-        fuzzy(&a.form, &b.form, abjad)
+        // Different forms (equal ones matched literally) within the consonant bound.
+        fuzzy_within(&a.form, &b.form, abjad, limit)
     };
     let mut sound = if syllabic {
         0.0
