@@ -532,7 +532,7 @@ impl CandidateIndex {
             .filter_map(|slot| self.slots.get(slot as usize)?.as_ref())
             .filter(|indexed| {
                 query.schema == indexed.subject.schema
-                    || score::schemata_compatible(&query.schema, &indexed.subject.schema)
+                    || score::schemata_compatible(query.schema, indexed.subject.schema)
             })
             .map(|indexed| indexed.entity.id.as_str())
             .collect()
@@ -559,7 +559,7 @@ impl CandidateIndex {
             .filter_map(|slot| self.slots.get(slot as usize)?.as_ref())
             .filter(|indexed| {
                 query.schema == indexed.subject.schema
-                    || score::schemata_compatible(&query.schema, &indexed.subject.schema)
+                    || score::schemata_compatible(query.schema, indexed.subject.schema)
             })
             .filter_map(|indexed| {
                 let result = score::score(query, &indexed.subject, config, threshold);

@@ -79,7 +79,8 @@ pub struct Identifier {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Subject {
     pub id: String,
-    pub schema: String,
+    /// The schema's name, as the model has it.
+    pub schema: &'static str,
     pub kind: NameKind,
     pub names: Vec<SubjectName>,
     pub identifiers: Vec<Identifier>,
@@ -296,7 +297,7 @@ impl Subject {
         countries.dedup();
         Ok(Subject {
             id: entity.id.clone(),
-            schema: schema.name.to_string(),
+            schema: schema.name,
             kind,
             names,
             identifiers,
@@ -396,15 +397,15 @@ pub fn score(
 ) -> MatchScore {
     let mut explanations = BTreeMap::new();
     // Subjects carry schema names from the model, and a schema is compatible with itself.
-    if query.schema != candidate.schema && !schemata_compatible(&query.schema, &candidate.schema) {
+    if query.schema != candidate.schema && !schemata_compatible(query.schema, candidate.schema) {
         explanations.insert(
             "schema_mismatch",
             Explanation {
                 score: 1.0,
                 weight: 0.0,
                 detail: format!("a {} cannot be a {}", query.schema, candidate.schema),
-                query: query.schema.clone(),
-                candidate: candidate.schema.clone(),
+                query: query.schema.to_string(),
+                candidate: candidate.schema.to_string(),
                 alignment: Vec::new(),
             },
         );
