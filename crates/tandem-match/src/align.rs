@@ -158,10 +158,12 @@ fn round2(x: f32) -> f64 {
     (f64::from(x) * 100.0).round() / 100.0
 }
 
-/// Appends `x` with two decimals. Explanations are built for every pair scored, and the
-/// formatting machinery (even for integers) cost as much as aligning short names.
+/// Appends `x`, a non-negative number of hundredths (as [`round2`] makes them), with two
+/// decimals. Explanations are built for every pair scored, and the formatting machinery (even
+/// for integers) cost as much as aligning short names. `x * 100` is within a rounding error of
+/// a whole number, so adding a half and truncating finds it (without libm's `round`).
 fn push_fixed2(out: &mut String, x: f64) {
-    let hundredths = (x * 100.0).round().max(0.0) as u64;
+    let hundredths = ((x * 100.0).max(0.0) + 0.5) as u64;
     let whole = hundredths / 100;
     if whole < 10 {
         out.push(char::from(b'0' + whole as u8));
@@ -780,6 +782,17 @@ pub fn compare(q: &AnalyzedName, c: &AnalyzedName, config: &NameConfig) -> NameC
 mod tests {
     use super::*;
     use crate::name::analyze;
+
+    proptest::proptest! {
+        /// Explanations print similarities and weights as the standard formatting would.
+        #[test]
+        fn hundredths_print_as_formatted(value in 0.0f32..40.0) {
+            let x = round2(value);
+            let mut out = String::new();
+            push_fixed2(&mut out, x);
+            proptest::prop_assert_eq!(out, format!("{x:.2}"));
+        }
+    }
 
     fn score(kind: NameKind, a: &str, b: &str) -> f64 {
         compare(&analyze(a, kind), &analyze(b, kind), &NameConfig::default()).score
