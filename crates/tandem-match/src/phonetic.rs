@@ -66,6 +66,22 @@ pub fn skeleton(word: &str) -> String {
     skeleton_key(word).as_str().to_string()
 }
 
+/// The class of each consonant that takes no notice of the letters after it (0 for the others,
+/// which the rules of [`skeleton_key`] read in context).
+const PLAIN_CLASSES: [u8; 256] = {
+    let mut classes = [0u8; 256];
+    classes[b'b' as usize] = b'P';
+    classes[b'f' as usize] = b'F';
+    classes[b'v' as usize] = b'V';
+    classes[b'w' as usize] = b'V';
+    classes[b'j' as usize] = b'J';
+    classes[b'l' as usize] = b'L';
+    classes[b'r' as usize] = b'R';
+    classes[b'm' as usize] = b'M';
+    classes[b'n' as usize] = b'N';
+    classes
+};
+
 /// The skeleton key of a lower-case ASCII word. Digits are kept as they are.
 pub fn skeleton_key(word: &str) -> Key {
     let b = word.as_bytes();
@@ -80,6 +96,13 @@ pub fn skeleton_key(word: &str) -> Key {
     };
     while i < b.len() {
         let c = b[i];
+        // Most consonants are their class whatever follows them: one look-up.
+        let plain = PLAIN_CLASSES[usize::from(c)];
+        if plain != 0 {
+            push(plain, &mut key, &mut last);
+            i += 1;
+            continue;
+        }
         let next = b.get(i + 1).copied().unwrap_or(0);
         let next2 = b.get(i + 2).copied().unwrap_or(0);
         let (class, used) = match c {
@@ -120,11 +143,8 @@ pub fn skeleton_key(word: &str) -> Key {
             b'd' if next == b'z' && next2 == b'h' => (b'J', 3),
             b'd' if next == b'j' => (b'J', 2),
             b'z' if next == b'h' => (b'J', 2),
-            b'j' => (b'J', 1),
             b'p' if next == b'h' => (b'F', 2),
-            b'b' | b'p' => (b'P', 1),
-            b'f' => (b'F', 1),
-            b'v' | b'w' => (b'V', 1),
+            b'p' => (b'P', 1),
             b't' if next == b's' || next == b'z' => (b'S', 2),
             b'd' | b't' => (b'T', if next == b'h' { 2 } else { 1 }),
             b's' | b'z' => (b'S', 1),
@@ -132,10 +152,6 @@ pub fn skeleton_key(word: &str) -> Key {
                 push(b'K', &mut key, &mut last);
                 (b'S', 1)
             }
-            b'l' => (b'L', 1),
-            b'r' => (b'R', 1),
-            b'm' => (b'M', 1),
-            b'n' => (b'N', 1),
             b'0'..=b'9' => {
                 key.push(c);
                 last = 0;
