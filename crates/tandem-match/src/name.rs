@@ -526,6 +526,16 @@ fn romanise(base: &str) -> String {
     let mut out: Vec<u8> = Vec::with_capacity(b.len());
     let mut i = 0;
     while let Some(&c) = b.get(i) {
+        // Letters no rule starts with are copied (doubles made single) without the match.
+        const RULE_STARTS: u32 = crate::similarity::letter_mask(b"cdegkopqstwxyz");
+        let starts_rule = c.is_ascii_lowercase() && RULE_STARTS & (1 << u32::from(c - b'a')) != 0;
+        if !starts_rule {
+            if out.last() != Some(&c) {
+                out.push(c);
+            }
+            i += 1;
+            continue;
+        }
         let next = b.get(i + 1).copied().unwrap_or(0);
         let next2 = b.get(i + 2).copied().unwrap_or(0);
         let (piece, used): (&[u8], usize) = match (c, next, next2) {

@@ -330,8 +330,8 @@ pub fn consonant_mask(form: &str) -> u32 {
 
 const VOWELS: u32 = letter_mask(b"aeiouy");
 
-/// Bits of the letters of `letters`.
-const fn letter_mask(letters: &[u8]) -> u32 {
+/// Bits of the letters of `letters` (lower-case ASCII), `a` the lowest.
+pub(crate) const fn letter_mask(letters: &[u8]) -> u32 {
     let mut mask = 0u32;
     let mut i = 0;
     while i < letters.len() {
