@@ -496,9 +496,20 @@ pub fn canonical(form: &str) -> Cow<'_, str> {
     Cow::Owned(romanise(base))
 }
 
-/// Whether [`romanise`] returns `form` unchanged: no letter it respells (`c q w x y`), no pair
-/// it reads as one sound, no doubled letter, no `-of` ending. Most name parts; the check costs
-/// a fraction of the rewrite.
+/// Letters [`romanise`] respells wherever they stand.
+const RESPELT: u32 = crate::similarity::letter_mask(b"cqwxy");
+/// First letters of the pairs [`romanise`] reads as one sound (`dz dj ts tc sc zh kh gh ph ou
+/// oo ee`).
+const PAIR_STARTS: u32 = crate::similarity::letter_mask(b"dtszkgpoe");
+
+/// Whether a rule of [`romanise`] can start at the lower-case ASCII letter `c`.
+fn starts_a_rule(c: u8) -> bool {
+    c.is_ascii_lowercase() && (RESPELT | PAIR_STARTS) & (1 << u32::from(c - b'a')) != 0
+}
+
+/// Whether [`romanise`] returns `form` unchanged: no letter it respells, no pair it reads as
+/// one sound, no doubled letter, no `-of` ending. Most name parts; the check costs a fraction
+/// of the rewrite.
 fn romanises_to_itself(form: &str) -> bool {
     let b = form.as_bytes();
     if b.len() > 4 && b.ends_with(b"of") {
@@ -506,7 +517,7 @@ fn romanises_to_itself(form: &str) -> bool {
     }
     !b.iter().enumerate().any(|(i, &c)| {
         let next = b.get(i + 1).copied().unwrap_or(0);
-        matches!(c, b'c' | b'q' | b'w' | b'x' | b'y')
+        (c.is_ascii_lowercase() && RESPELT & (1 << u32::from(c - b'a')) != 0)
             || c == next
             || matches!(
                 (c, next),
@@ -526,10 +537,9 @@ fn romanise(base: &str) -> String {
     let mut out: Vec<u8> = Vec::with_capacity(b.len());
     let mut i = 0;
     while let Some(&c) = b.get(i) {
-        // Letters no rule starts with are copied (doubles made single) without the match.
-        const RULE_STARTS: u32 = crate::similarity::letter_mask(b"cdegkopqstwxyz");
-        let starts_rule = c.is_ascii_lowercase() && RULE_STARTS & (1 << u32::from(c - b'a')) != 0;
-        if !starts_rule {
+        // Letters no rule starts with are copied (doubles made single) without the match,
+        // whose arms each start with a letter of `RESPELT` or `PAIR_STARTS`.
+        if !starts_a_rule(c) {
             if out.last() != Some(&c) {
                 out.push(c);
             }
