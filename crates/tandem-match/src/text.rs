@@ -530,14 +530,14 @@ fn script_words(cleaned: &str) -> Vec<Word> {
             _ => {
                 let mut form = String::new();
                 // Character by character, as `any_ascii` would, without its string.
+                let mut ascii = [0u8; 4];
                 for c in text.chars() {
-                    if c.is_ascii() {
-                        if c.is_ascii_alphanumeric() {
-                            form.push(c.to_ascii_lowercase());
-                        }
+                    let piece = if c.is_ascii() {
+                        c.encode_utf8(&mut ascii)
                     } else {
-                        push_ascii(any_ascii::any_ascii_char(c), &mut form);
-                    }
+                        any_ascii::any_ascii_char(c)
+                    };
+                    push_ascii(piece, &mut form);
                 }
                 fold_inner_digits(&mut form);
                 if !form.is_empty() {
