@@ -173,10 +173,11 @@ fn is_legal_word(word: &str) -> bool {
         .map(|w| w.form)
         .collect();
     let refs: Vec<&str> = forms.iter().map(String::as_str).collect();
-    !refs.is_empty()
-        && legal_forms::find(refs.clone())
+    let words = refs.len();
+    words > 0
+        && legal_forms::find(refs)
             .iter()
-            .any(|s| s.end - s.start == refs.len())
+            .any(|s| s.end - s.start == words)
 }
 
 /// Byte ranges of the alphabetic runs of a name.
